@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Hawkeyes top-level Makefile.
+#
+#   make [KVER=6.1|6.12]   module for that kernel, hkctl, analyzer, selftests
+#   make check             host tests + harness self-tests + VM selftests on
+#                          every test kernel; last line "N passed, N failed"
+#   make demo              the README's first command
+#   make bench             benchmarks (ratios from one run)
+#   make clean             back to the checked-out tree
+#
+# check, demo and bench install missing dependencies first
+# (scripts/install-deps, needs root).
+
+KVER ?= 6.1
+V ?= 0
+
+TOP := $(CURDIR)
+KREL = $(shell $(TOP)/scripts/kernel-release $(KVER))
+KDIR ?= /usr/src/linux-headers-$(KREL)
+KBUILD_OUT = $(TOP)/.build/$(KREL)
+
+export TOP
+
+.PHONY: all module ctl analyzer selftests check demo bench clean deps kselftest-headers
+
+all: module ctl selftests
+
+# The module is built out of tree in a per-kernel directory made of symlinks
+# to the sources, so objects of different kernels never mix and the source
+# tree stays clean.
+module:
+	@test -d $(KDIR) || { echo "headers for $(KREL) missing: run scripts/install-deps" >&2; exit 1; }
+	@mkdir -p $(KBUILD_OUT)/kmod/uapi
+	@ln -sf $(TOP)/Kbuild $(KBUILD_OUT)/Kbuild
+	@find $(KBUILD_OUT)/kmod -xtype l -delete
+	@for f in kmod/*.[ch] kmod/uapi/*.h; do ln -sf $(TOP)/$$f $(KBUILD_OUT)/$$f; done
+	$(MAKE) -C $(KDIR) M=$(KBUILD_OUT) V=$(V) modules
+
+analyzer:
+	$(MAKE) -C analyzer
+
+ctl: analyzer
+	$(MAKE) -C ctl
+
+kselftest-headers:
+	@$(TOP)/scripts/kselftest-headers >/dev/null
+
+selftests: kselftest-headers ctl
+	$(MAKE) -C tools/testing/selftests/hawkeyes
+
+deps:
+	@$(TOP)/scripts/install-deps
+
+check: deps
+	@$(TOP)/scripts/check
+
+demo: deps
+	@$(TOP)/scripts/demo
+
+bench: deps
+	@$(TOP)/scripts/bench
+
+clean:
+	rm -rf .build
+	$(MAKE) -C analyzer clean
+	$(MAKE) -C ctl clean
+	$(MAKE) -C tools/testing/selftests/hawkeyes clean
