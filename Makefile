@@ -46,7 +46,7 @@ ctl: analyzer
 kselftest-headers:
 	@$(TOP)/scripts/kselftest-headers >/dev/null
 
-selftests: kselftest-headers ctl
+selftests: kselftest-headers
 	$(MAKE) -C tools/testing/selftests/hawkeyes
 
 deps:
