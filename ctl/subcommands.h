@@ -16,5 +16,6 @@
 extern const char *hk_prog;
 
 int status_main(int argc, char *argv[]);
+int dump_main(int argc, char *argv[]);
 
 #endif /* _HK_SUBCOMMANDS_H */
