@@ -16,6 +16,7 @@ static const struct {
 	const char *summary;
 } hk_subcommands[] = {
 	{ "status", status_main, "show the module's sessions and counters" },
+	{ "analyze", analyze_main, "find missing barriers from ThreadSanitizer reports" },
 	{ "dump", dump_main, "print a trace file as text or JSON lines" },
 };
 

@@ -16,6 +16,7 @@
 extern const char *hk_prog;
 
 int status_main(int argc, char *argv[]);
+int analyze_main(int argc, char *argv[]);
 int dump_main(int argc, char *argv[]);
 
 #endif /* _HK_SUBCOMMANDS_H */

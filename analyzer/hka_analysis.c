@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The analysis driver: binaries for modules, then in parallel stages
+ * (symbolize sites, decode functions, find intervals) and the sequential
+ * match. Every stage writes per-task slots and merges in task order, so the
+ * result does not depend on --jobs. Each worker owns a symtab (Dwfl is not
+ * thread-safe); the result keeps them because site names point into them.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hka_priv.h"
+
+struct hka_analysis {
+	struct hka_stream *s;
+	struct hka_result *res;
+	struct hka_symtab *symtabs[HKA_MAX_JOBS];
+	struct hka_symbol *syms;	/* per site */
+	int *sym_rc;			/* per site */
+};
+
+struct hka_result_priv {
+	struct hka_result res;
+	struct hka_symtab *symtabs[HKA_MAX_JOBS];
+};
+
+static struct hka_symtab *hka_worker_symtab(struct hka_analysis *a, unsigned int worker)
+{
+	/* only worker "worker" touches slot "worker": no lock */
+	if (!a->symtabs[worker])
+		a->symtabs[worker] = hka_symtab_new();
+	return a->symtabs[worker];
+}
+
+static const char *hka_try_path(struct hka_stream *s, const char *dir, const char *name)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s/%s", dir, name);
+	if (access(buf, R_OK))
+		return NULL;
+	return hka_arena_strdup(&s->arena, buf);
+}
+
+/* --binary by basename, then beside each input, then the current directory. */
+static int hka_resolve_modules(struct hka_stream *s, struct hka_error *err)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->modules.n; i++) {
+		struct hka_module *m = HKA_VEC_AT(&s->modules, struct hka_module, i);
+
+		for (j = 0; j < s->binaries.n && !m->path; j++) {
+			const char *p = *HKA_VEC_AT(&s->binaries, const char *, j);
+			const char *b = strrchr(p, '/');
+
+			if (!strcmp(b ? b + 1 : p, m->name))
+				m->path = p;
+		}
+		for (j = 0; j < s->inputs.n && !m->path; j++) {
+			char *dup = strdup(*HKA_VEC_AT(&s->inputs, const char *, j));
+
+			if (dup && strchr(dup, '/'))
+				m->path = hka_try_path(s, dirname(dup), m->name);
+			free(dup);
+		}
+		if (!m->path)
+			m->path = hka_try_path(s, ".", m->name);
+		if (!m->path && !strstr(m->name, ".so")) {
+			hka_error_set(err, "cannot find the binary '%s' named by the input; "
+				      "pass --binary PATH", m->name);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+static int hka_symbolize_site(struct hka_pool *pool, void *arg, unsigned int worker,
+			      size_t i, struct hka_error *err)
+{
+	struct hka_analysis *a = arg;
+	struct hka_site *site = HKA_VEC_AT(&a->s->sites, struct hka_site, i);
+	const struct hka_module *m = HKA_VEC_AT(&a->s->modules, struct hka_module, site->module);
+	struct hka_symtab *st = hka_worker_symtab(a, worker);
+
+	if (!st) {
+		hka_error_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	if (!m->path) {
+		a->sym_rc[i] = -ENOENT;
+		return 0;
+	}
+	a->sym_rc[i] = hka_symtab_lookup(st, m->path, site->offset, &a->syms[i], err);
+	/* an unsupported or unreadable binary ends the run; a missing symbol does not */
+	return a->sym_rc[i] == -EINVAL ? -EINVAL : 0;
+}
+
+static int hka_decode_func(struct hka_pool *pool, void *arg, unsigned int worker,
+			   size_t i, struct hka_error *err)
+{
+	struct hka_analysis *a = arg;
+	struct hka_symtab *st = hka_worker_symtab(a, worker);
+
+	if (!st) {
+		hka_error_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	return hka_func_decode(&a->res->funcs[i], st, err);
+}
+
+/* Function table in site order, then each site's instruction and ordering. */
+static int hka_build_funcs(struct hka_analysis *a, struct hka_error *err)
+{
+	struct hka_stream *s = a->s;
+	struct hka_result *res = a->res;
+	struct hka_map map;
+	size_t i;
+
+	hka_map_init(&map);
+	res->funcs = calloc(s->sites.n + 1, sizeof(*res->funcs));
+	if (!res->funcs)
+		goto nomem;
+	for (i = 0; i < s->sites.n; i++) {
+		struct hka_site *site = HKA_VEC_AT(&s->sites, struct hka_site, i);
+		const struct hka_symbol *sym = &a->syms[i];
+		uint32_t f;
+
+		if (a->sym_rc[i]) {
+			res->unresolved++;
+			continue;
+		}
+		f = hka_map_put(&map, site->module, sym->func_start, res->nfuncs);
+		if (f == HKA_NO_INDEX)
+			goto nomem;
+		if (f == res->nfuncs) {
+			struct hka_func *fn = &res->funcs[res->nfuncs++];
+
+			fn->path = HKA_VEC_AT(&s->modules, struct hka_module, site->module)->path;
+			fn->start = sym->func_start;
+			fn->end = sym->func_end;
+			fn->machine = sym->machine;
+		}
+		site->info.func = f;
+		site->info.func_start = sym->func_start;
+		site->info.function = sym->inline_function ? sym->inline_function : sym->function;
+		site->info.inlined_into = sym->inline_function ? sym->function : NULL;
+		site->info.file = sym->file;
+		site->info.line = sym->line;
+	}
+	hka_map_free(&map);
+	return 0;
+nomem:
+	hka_map_free(&map);
+	hka_error_set(err, "out of memory");
+	return -ENOMEM;
+}
+
+static void hka_finish_sites(struct hka_analysis *a)
+{
+	struct hka_stream *s = a->s;
+	size_t i;
+
+	for (i = 0; i < s->sites.n; i++) {
+		struct hka_site *site = HKA_VEC_AT(&s->sites, struct hka_site, i);
+		const struct hka_func *fn;
+		const struct hka_insn *in, *acc;
+		uint32_t k;
+
+		if (a->sym_rc[i])
+			continue;
+		fn = &a->res->funcs[site->info.func];
+		k = hka_func_insn_at(fn, site->offset);
+		if (k == HKA_NO_INDEX) {
+			a->res->unresolved++;
+			continue;
+		}
+		site->info.insn = k;
+		in = &fn->insns[k];
+		acc = &fn->insns[hka_func_access_insn(fn, k)];
+		site->info.access_ip = acc->addr;
+		/* the ordering of the access: the instruction or its TSan atomic call */
+		site->info.acquire = in->acq || acc->acq;
+		site->info.release = in->rel || acc->rel;
+		site->info.full = (in->mem && in->order == HKA_ORD_ALL) ||
+				  (acc->mem && acc->order == HKA_ORD_ALL);
+		site->info.seq_cst = site->info.acquire && site->info.release;
+		if (fn->machine == EM_AARCH64)	/* stlr/ldar are RCsc */
+			site->info.seq_cst = site->info.acquire || site->info.release;
+		site->info.resolved = true;
+	}
+}
+
+int hka_analyze(struct hka_stream *s, const struct hka_config *cfg,
+		struct hka_result **resp, struct hka_error *err)
+{
+	struct hka_result_priv *rp = calloc(1, sizeof(*rp));
+	struct hka_analysis a = { .s = s };
+	struct hka_vec intervals;
+	int rc = -ENOMEM;
+
+	hka_vec_init(&intervals, sizeof(struct hka_interval));
+	err->msg[0] = '\0';
+	if (!rp)
+		goto nomem;
+	a.res = &rp->res;
+	rp->res.s = s;
+	rp->res.cfg = *cfg;
+	hka_vec_init(&rp->res.findings, sizeof(struct hka_finding));
+	a.syms = calloc(s->sites.n + 1, sizeof(*a.syms));
+	a.sym_rc = calloc(s->sites.n + 1, sizeof(*a.sym_rc));
+	if (!a.syms || !a.sym_rc)
+		goto nomem;
+	rc = hka_resolve_modules(s, err);
+	if (rc)
+		goto fail;
+	rc = hka_pool_run(cfg, s->sites.n, hka_symbolize_site, &a, err);
+	if (rc)
+		goto fail;
+	rc = hka_build_funcs(&a, err);
+	if (rc)
+		goto fail;
+	rc = hka_pool_run(cfg, rp->res.nfuncs, hka_decode_func, &a, err);
+	if (rc)
+		goto fail;
+	hka_finish_sites(&a);
+	rc = hka_intervals_find(s, &rp->res, &intervals, err);
+	if (rc)
+		goto fail;
+	rc = hka_match_intervals(s, &rp->res, &intervals, err);
+	if (rc)
+		goto fail;
+	memcpy(rp->symtabs, a.symtabs, sizeof(rp->symtabs));
+	hka_vec_free(&intervals);
+	free(a.syms);
+	free(a.sym_rc);
+	*resp = &rp->res;
+	return 0;
+nomem:
+	hka_error_set(err, "out of memory");
+	rc = -ENOMEM;
+fail:
+	if (rp)
+		memcpy(rp->symtabs, a.symtabs, sizeof(rp->symtabs));
+	hka_vec_free(&intervals);
+	free(a.syms);
+	free(a.sym_rc);
+	hka_result_free(rp ? &rp->res : NULL);
+	return rc;
+}
+
+void hka_result_free(struct hka_result *res)
+{
+	struct hka_result_priv *rp = (struct hka_result_priv *)res;
+	uint32_t i;
+
+	if (!res)
+		return;
+	for (i = 0; i < res->nfuncs; i++)
+		hka_func_release(&res->funcs[i]);
+	free(res->funcs);
+	hka_vec_free(&res->findings);
+	hka_arena_free(&res->names);
+	for (i = 0; i < HKA_MAX_JOBS; i++)
+		hka_symtab_free(rp->symtabs[i]);
+	free(rp);
+}
+
+unsigned int hka_result_findings(const struct hka_result *res)
+{
+	return res->findings.n;
+}
+
+unsigned int hka_result_porting_findings(const struct hka_result *res)
+{
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i < res->findings.n; i++)
+		n += HKA_VEC_AT(&res->findings, struct hka_finding, i)->porting;
+	return n;
+}

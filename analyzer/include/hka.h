@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hka: the Hawkeyes analysis library.
+ *
+ * Every input (ThreadSanitizer reports today, capture trace files later)
+ * feeds one access stream; the analysis reads only that stream:
+ *
+ *	struct hka_stream *s = hka_stream_new();
+ *	hka_tsan_parse_file(s, "race.log", &cfg, &err);     (or hka_stream_add_*)
+ *	hka_analyze(s, &cfg, &result, &err);
+ *	hka_report_write(result, HKA_FORMAT_JSON, stdout, &err);
+ *	hka_result_free(result); hka_stream_free(s);
+ *
+ * Functions return 0 or a negative errno; on failure struct hka_error holds
+ * one human sentence (with the input name and line number where there is one).
+ * Nothing here prints or exits. Documentation/hawkeyes/analysis.rst describes
+ * the stages, Documentation/hawkeyes/report.rst the report.
+ */
+#ifndef _HKA_H
+#define _HKA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define HKA_VERSION		"0.1"
+#define HKA_MAX_FRAMES		8	/* call-stack frames kept per access */
+#define HKA_MAX_JOBS		64
+
+struct hka_error {
+	char msg[512];
+};
+
+enum hka_kind {
+	HKA_READ = 0,
+	HKA_WRITE = 1,
+};
+
+/* One call-stack frame as an input names it; only module+offset is required. */
+struct hka_frame {
+	const char *module;	/* binary basename as the input spells it ("ring") */
+	uint64_t offset;	/* instruction address relative to the module */
+	const char *function;	/* optional: as the input spells it */
+	const char *file;	/* optional */
+	unsigned int line;	/* optional, 0 = unknown */
+};
+
+/* One memory access of one thread; frames[0] is the accessing instruction. */
+struct hka_access {
+	const char *thread;	/* "T1", "main", a tid: any stable name */
+	enum hka_kind kind;
+	bool atomic;		/* the input says the access is atomic */
+	unsigned int size;	/* bytes */
+	uint64_t addr;		/* data address (in the input's address space) */
+	unsigned int nframes;
+	struct hka_frame frames[HKA_MAX_FRAMES];
+};
+
+struct hka_stream;
+
+struct hka_stream *hka_stream_new(void);
+void hka_stream_free(struct hka_stream *s);
+/* An input of the stream: data addresses of different inputs never alias. */
+unsigned int hka_stream_begin_input(struct hka_stream *s, const char *name);
+/* Two accesses the input reports as conflicting (racing, unordered). */
+int hka_stream_add_conflict(struct hka_stream *s, const struct hka_access *a,
+			    const struct hka_access *b, struct hka_error *err);
+/* One access; conflicts are then derived from shared locations. */
+int hka_stream_add_access(struct hka_stream *s, const struct hka_access *a,
+			  struct hka_error *err);
+/* Tell where the binary of module name lives (basename match). */
+int hka_stream_add_binary(struct hka_stream *s, const char *path, struct hka_error *err);
+unsigned long hka_stream_accesses(const struct hka_stream *s);
+
+struct hka_config {
+	unsigned int window;		/* uops; 0 = default preset */
+	const char *window_name;	/* preset name or NULL for a number */
+	unsigned int jobs;		/* worker threads, 1..HKA_MAX_JOBS */
+	int fail_after;			/* test-only fault injection: a worker
+					 * fails after this many tasks; -1 = off */
+};
+
+/* Window presets: "neoverse-n1", ..., "default". */
+struct hka_window_preset {
+	const char *name;
+	unsigned int uops;
+	const char *source;	/* where the number comes from */
+};
+const struct hka_window_preset *hka_window_presets(unsigned int *n);
+/* Parse "N" or a preset name into cfg->window/window_name. */
+int hka_window_parse(const char *arg, struct hka_config *cfg, struct hka_error *err);
+void hka_config_init(struct hka_config *cfg);
+
+/*
+ * ThreadSanitizer data-race reports (GCC libtsan and clang): every
+ * "WARNING: ThreadSanitizer: data race" report becomes one conflict; other
+ * output is skipped. A log with no usable report or a report missing what the
+ * analysis needs is an error naming the line.
+ */
+int hka_tsan_parse_file(struct hka_stream *s, const char *path,
+			const struct hka_config *cfg, struct hka_error *err);
+int hka_tsan_parse_buf(struct hka_stream *s, const char *name, const char *buf,
+		       size_t len, const struct hka_config *cfg, struct hka_error *err);
+
+struct hka_result;
+
+int hka_analyze(struct hka_stream *s, const struct hka_config *cfg,
+		struct hka_result **res, struct hka_error *err);
+void hka_result_free(struct hka_result *res);
+unsigned int hka_result_findings(const struct hka_result *res);
+unsigned int hka_result_porting_findings(const struct hka_result *res);
+
+enum hka_format {
+	HKA_FORMAT_TEXT,
+	HKA_FORMAT_JSON,
+	HKA_FORMAT_SARIF,
+};
+
+int hka_format_parse(const char *arg, enum hka_format *fmt);
+int hka_report_write(const struct hka_result *res, enum hka_format fmt, FILE *f,
+		     struct hka_error *err);
+
+#endif /* _HKA_H */
