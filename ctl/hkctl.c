@@ -17,6 +17,9 @@ static const struct {
 } hk_subcommands[] = {
 	{ "status", status_main, "show the module's sessions and counters" },
 	{ "analyze", analyze_main, "find missing barriers from ThreadSanitizer reports" },
+	{ "attach", attach_main, "capture a running process's accesses to a trace file" },
+	{ "run", run_main, "start a command and capture it from main()" },
+	{ "detach", detach_main, "end a capture session" },
 	{ "dump", dump_main, "print a trace file as text or JSON lines" },
 };
 

@@ -196,44 +196,28 @@ static int sym_in_elf(Elf *elf, const char *name, struct sym_hit *hit)
 	return 0;
 }
 
-/*
- * Look @name up in the object mapped from @path. 1 with @addr/@size set,
- * 0 if absent or not ELF, -errno with @err set for a symbol that is there
- * but cannot be watched.
- */
-static int sym_in_object(const struct hk_maps *maps, const char *path, const char *name,
-			 const char *spec, uint64_t *addr, uint64_t *size, char *err,
-			 size_t errlen)
+int hk_elf_symbol(const struct hk_maps *maps, const char *path, const char *name,
+		  uint64_t *addr, uint64_t *size, int *type)
 {
 	struct sym_hit hit;
 	uint64_t bias = 0;
 	Elf *elf;
 	int fd, ret = 0;
 
+	elf_version(EV_CURRENT);
 	fd = hk_maps_open_file(maps, path);
 	if (fd < 0)
 		return 0;	/* unreadable: not ours to judge; other objects may match */
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF || !sym_in_elf(elf, name, &hit))
 		goto out;
-	if (hit.type == STT_FUNC || hit.type == STT_GNU_IFUNC) {
-		ret = region_err(err, errlen, -EINVAL, spec, "'%s' is a function in %s, not data",
-				 name, path);
-		goto out;
-	}
-	if (hit.type == STT_TLS) {
-		ret = region_err(err, errlen, -EINVAL, spec,
-				 "'%s' in %s is thread-local: each thread has its own copy; give its address",
-				 name, path);
-		goto out;
-	}
 	if (!hit.abs && hk_maps_elf_bias(maps, path, elf, &bias)) {
-		ret = region_err(err, errlen, -ENOENT, spec,
-				 "cannot find where %s is loaded in pid %d", path, (int)maps->pid);
+		ret = -ENOENT;
 		goto out;
 	}
 	*addr = hit.value + bias;
 	*size = hit.size;
+	*type = hit.type;
 	ret = 1;
 out:
 	if (elf)
@@ -242,7 +226,30 @@ out:
 	return ret;
 }
 
-static char *exe_path(pid_t pid)
+/* hk_elf_symbol() for a region: refuse symbols that are not watchable data. */
+static int sym_in_object(const struct hk_maps *maps, const char *path, const char *name,
+			 const char *spec, uint64_t *addr, uint64_t *size, char *err,
+			 size_t errlen)
+{
+	int ret, type;
+
+	ret = hk_elf_symbol(maps, path, name, addr, size, &type);
+	if (ret == -ENOENT)
+		return region_err(err, errlen, ret, spec, "cannot find where %s is loaded in pid %d",
+				  path, (int)maps->pid);
+	if (ret <= 0)
+		return ret;
+	if (type == STT_FUNC || type == STT_GNU_IFUNC)
+		return region_err(err, errlen, -EINVAL, spec, "'%s' is a function in %s, not data",
+				  name, path);
+	if (type == STT_TLS)
+		return region_err(err, errlen, -EINVAL, spec,
+				  "'%s' in %s is thread-local: each thread has its own copy; give its address",
+				  name, path);
+	return 1;
+}
+
+char *hk_exe_path(pid_t pid)
 {
 	char link[64], buf[PATH_MAX];
 	ssize_t n;
@@ -277,9 +284,8 @@ static int region_symbol(const struct hk_maps *maps, const char *spec, struct hk
 	}
 	if (!name[0])
 		return region_err(err, errlen, -EINVAL, spec, "empty symbol name");
-	elf_version(EV_CURRENT);
 
-	exe = exe_path(maps->pid);
+	exe = hk_exe_path(maps->pid);
 	if (exe) {
 		objects++;
 		ret = sym_in_object(maps, exe, name, spec, &addr, &size, err, errlen);

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "maps.h"
 
@@ -43,5 +44,18 @@ int hk_region_resolve(const struct hk_maps *maps, const char *spec, struct hk_re
 		      char *err, size_t errlen);
 
 void hk_regions_free(struct hk_regions *r);
+
+/*
+ * Look @name up in the ELF object mapped from @path (.symtab, then
+ * .dynsym; defined symbols only) and return its run-time address in the
+ * target (load bias added), size and STT_* type. Returns 1 found, 0 not
+ * found or not ELF, -ENOENT when the object is not loaded where its
+ * segments say.
+ */
+int hk_elf_symbol(const struct hk_maps *maps, const char *path, const char *name,
+		  uint64_t *addr, uint64_t *size, int *type);
+
+/* Path of the target's executable (/proc/PID/exe), malloc'ed, or NULL. */
+char *hk_exe_path(pid_t pid);
 
 #endif /* _HK_REGION_H */

@@ -1,0 +1,846 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The capture loop shared by 'hkctl attach' and 'hkctl run' (see
+ * capture.h).
+ *
+ * One thread, one poll(): the session socket (records, end), a signalfd
+ * (SIGINT, SIGTERM, SIGCHLD) and a timeout for the status line and
+ * --duration. Records are written to the trace as each netlink batch
+ * arrives, so the socket is drained as fast as the file takes them; what
+ * the module could not deliver it counts, and the sequence numbers of the
+ * records let hkctl check that count independently.
+ *
+ * Every way out (duration, signal, target exit, END from the module,
+ * error) goes through capture_finish(): detach if the session is still
+ * live, drain until END (bounded wait), write THREAD, LOST and END chunks,
+ * close the file.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <gelf.h>
+#include <libelf.h>
+
+#include "capture.h"
+#include "maps.h"
+#include "nl.h"
+#include "region.h"
+#include "subcommands.h"
+#include "trace.h"
+#include "util.h"
+
+#define CAPTURE_TICK_MS		200
+#define CAPTURE_STATUS_NS	1000000000ull
+#define CAPTURE_END_WAIT_MS	3000
+
+/* ---- options ---- */
+
+enum {
+	OPT_ROTATE = 0x100,
+	OPT_BUDGET,
+	OPT_BUFFER,
+	OPT_ACCESS,
+	OPT_SLOTS,
+	OPT_RCVBUF,
+	OPT_STATUS,
+	OPT_NO_STATUS,
+};
+
+const char hk_capture_optstring[] = "r:d:o:h";
+
+const struct option hk_capture_longopts[] = {
+	{ "region", required_argument, NULL, 'r' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "rotate", required_argument, NULL, OPT_ROTATE },
+	{ "budget", required_argument, NULL, OPT_BUDGET },
+	{ "buffer", required_argument, NULL, OPT_BUFFER },
+	{ "access", required_argument, NULL, OPT_ACCESS },
+	{ "slots", required_argument, NULL, OPT_SLOTS },
+	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
+	{ "status", no_argument, NULL, OPT_STATUS },
+	{ "no-status", no_argument, NULL, OPT_NO_STATUS },
+	{ "help", no_argument, NULL, 'h' },
+	{ }
+};
+
+void hk_capture_opts_init(struct hk_capture_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->output = HK_CAPTURE_DEFAULT_OUT;
+	o->rcvbuf = HK_CAPTURE_DEFAULT_RCVBUF;
+	o->status_line = -1;
+}
+
+void hk_capture_help(FILE *f)
+{
+	fprintf(f,
+		"  -r, --region SPEC   memory to watch; repeat for more regions (at least one):\n"
+		"                        ADDR+LEN      0x7f12345000+64 (LEN may end in K, M, G)\n"
+		"                        START-END     0x404000-0x404100 (END exclusive)\n"
+		"                        SYMBOL[+LEN]  a data symbol of the executable or of a\n"
+		"                                      library it maps; size from the symbol\n"
+		"                                      table unless +LEN; PIE/library load\n"
+		"                                      bias is added\n"
+		"                        NAME          a /proc/PID/maps name: [heap], a file\n"
+		"                                      path, /dev/shm/NAME; all its writable\n"
+		"                                      mappings\n"
+		"                      A SPEC that matches nothing is an error that names it.\n"
+		"  -o, --output FILE   trace file (default %s; overwritten)\n"
+		"  -d, --duration T    stop after T (seconds, or with ms/s/m/h suffix)\n"
+		"      --access w|rw   watch writes only (module default) or reads and\n"
+		"                      writes (x86 cannot tell which: kind RW)\n"
+		"      --rotate T      move the watchpoints over the regions every T\n"
+		"                      (default: the module's, %u ms); 0 or off: no rotation,\n"
+		"                      the regions must then fit the debug registers\n"
+		"      --budget N      at most N hits per second (default: module's, %u);\n"
+		"                      hits over budget are counted as throttled\n"
+		"      --buffer N      module buffer of N records per session (K/M suffixes;\n"
+		"                      default: module's, %u); when full, records are lost\n"
+		"                      and counted\n"
+		"      --slots N       watchpoints per thread, 1-%u (default: all)\n"
+		"      --rcvbuf SIZE   netlink receive buffer (default 8M; above\n"
+		"                      net.core.rmem_max only as root)\n"
+		"      --status, --no-status\n"
+		"                      live status line on stderr (default: when stderr is a\n"
+		"                      terminal): records, rate, lost, threads\n",
+		HK_CAPTURE_DEFAULT_OUT, HK_DEFAULT_ROTATE_MS, HK_DEFAULT_BUDGET,
+		HK_DEFAULT_BUFFER, HK_MAX_SLOTS);
+}
+
+static int parse_u32(const char *cmd, const char *opt, const char *arg, int units,
+		     uint32_t min, uint32_t max, uint32_t *out)
+{
+	uint64_t v;
+
+	if (hk_parse_u64(arg, units, &v) || v < min || v > max) {
+		hk_err(cmd, "--%s '%s': expected a number from %u to %u", opt, arg, min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int hk_capture_parse_opt(struct hk_capture_opts *o, const char *cmd, int c, const char *arg)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'r':
+		if (o->nspecs == HK_CAPTURE_MAX_SPECS) {
+			hk_err(cmd, "at most %d --region options", HK_CAPTURE_MAX_SPECS);
+			return -EINVAL;
+		}
+		o->specs[o->nspecs++] = arg;
+		return 0;
+	case 'o':
+		if (!arg[0]) {
+			hk_err(cmd, "--output needs a file name");
+			return -EINVAL;
+		}
+		o->output = arg;
+		return 0;
+	case 'd':
+		if (hk_parse_duration(arg, 1000000000ull, &o->duration_ns) || !o->duration_ns) {
+			hk_err(cmd, "--duration '%s': expected a time > 0 such as 10, 1.5s, 500ms, 2m",
+			       arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_ACCESS:
+		if (!strcmp(arg, "w")) {
+			o->access = HK_ACCESS_W;
+		} else if (!strcmp(arg, "rw")) {
+			o->access = HK_ACCESS_RW;
+		} else {
+			hk_err(cmd, "--access '%s': expected w or rw", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_ROTATE:
+		o->rotate_set = 1;
+		if (!strcmp(arg, "off")) {
+			o->rotate_ms = 0;
+			return 0;
+		}
+		if (hk_parse_duration(arg, 1000000ull, &v) || v / 1000000 > HK_MAX_ROTATE_MS ||
+		    (v && v < 1000000)) {
+			hk_err(cmd, "--rotate '%s': expected off, 0, or a period from 1ms to %us",
+			       arg, HK_MAX_ROTATE_MS / 1000);
+			return -EINVAL;
+		}
+		o->rotate_ms = v / 1000000;
+		return 0;
+	case OPT_BUDGET:
+		return parse_u32(cmd, "budget", arg, 1, 1, HK_MAX_BUDGET, &o->budget);
+	case OPT_BUFFER:
+		return parse_u32(cmd, "buffer", arg, 1, HK_MIN_BUFFER, UINT32_MAX, &o->buffer);
+	case OPT_SLOTS:
+		return parse_u32(cmd, "slots", arg, 0, 1, HK_MAX_SLOTS, &o->slots);
+	case OPT_RCVBUF:
+		if (hk_parse_u64(arg, 1, &o->rcvbuf) || o->rcvbuf < 4096 || o->rcvbuf > (1u << 30)) {
+			hk_err(cmd, "--rcvbuf '%s': expected a size from 4K to 1G", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_STATUS:
+		o->status_line = 1;
+		return 0;
+	case OPT_NO_STATUS:
+		o->status_line = 0;
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- capture state ---- */
+
+struct cap_thread {
+	uint32_t tid;
+	uint32_t flags;
+	uint64_t records;
+};
+
+struct cap {
+	const char *cmd;
+	const struct hk_capture_opts *o;
+	struct hk_capture_target *t;
+	struct hk_trace *trace;
+	struct hk_nl *sess;		/* session socket: records and END */
+	struct hk_nl *query;		/* request socket: GET_SESSION, DETACH */
+	struct hk_nl_session info;	/* as attached */
+	uint32_t id;
+	uint64_t start_ns;
+	/* counters */
+	uint64_t received;
+	uint64_t max_seq;
+	uint64_t kernel_lost;
+	uint64_t throttled;
+	uint64_t overruns;
+	uint64_t last_lost_written;
+	int write_error;
+	/* threads seen */
+	struct cap_thread *threads;
+	size_t nthreads;
+	/* end */
+	int ended;			/* END received */
+	uint32_t end_reason;		/* enum hk_trace_end_reason */
+	/* status line */
+	int status;
+	int status_shown;
+	uint64_t next_status_ns;
+	uint64_t last_received;
+	uint64_t last_status_ns;
+};
+
+static struct cap_thread *cap_thread(struct cap *c, uint32_t tid)
+{
+	struct cap_thread *v;
+	size_t i;
+
+	/* Threads are few and hits of one thread come in runs: check the last first. */
+	for (i = c->nthreads; i-- > 0;)
+		if (c->threads[i].tid == tid)
+			return &c->threads[i];
+	v = realloc(c->threads, (c->nthreads + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	c->threads = v;
+	v = &c->threads[c->nthreads++];
+	v->tid = tid;
+	v->flags = HK_TRACE_THREAD_F_LATER;
+	v->records = 0;
+	return v;
+}
+
+static void cap_on_records(void *arg, uint32_t session, const struct hk_record *recs, size_t n,
+			   uint64_t lost, uint64_t throttled)
+{
+	struct hk_trace_rec out[HK_RECORDS_PER_MSG];
+	struct cap *c = arg;
+	struct cap_thread *thr;
+	size_t i, k;
+	int ret;
+
+	if (session != c->id)
+		return;
+	c->kernel_lost = lost;
+	c->throttled = throttled;
+	for (i = 0; i < n; i += k) {
+		for (k = 0; k < HK_RECORDS_PER_MSG && i + k < n; k++) {
+			const struct hk_record *r = &recs[i + k];
+			struct hk_trace_rec *w = &out[k];
+
+			memset(w, 0, sizeof(*w));
+			w->time_ns = r->time_ns;
+			w->seq = r->seq;
+			w->ip = r->ip;
+			w->addr = r->addr;
+			w->value = r->value;
+			w->pid = r->pid;
+			w->tid = r->tid;
+			w->cpu = r->cpu;
+			w->flags = r->flags;
+			w->size = r->size;
+			w->kind = r->kind;	/* enum hk_trace_kind == enum hk_kind */
+			if (r->seq > c->max_seq || !c->received)
+				c->max_seq = r->seq;
+			c->received++;
+			thr = cap_thread(c, r->tid);
+			if (thr)
+				thr->records++;
+		}
+		ret = hk_trace_write_records(c->trace, out, k);
+		if (ret && !c->write_error) {
+			c->write_error = ret;
+			hk_err(c->cmd, "%s", hk_trace_errmsg(c->trace));
+		}
+	}
+}
+
+static void cap_on_end(void *arg, uint32_t session, uint32_t reason, uint64_t lost,
+		       uint64_t throttled, const struct hk_nl_session *final)
+{
+	struct cap *c = arg;
+
+	if (session != c->id)
+		return;
+	c->ended = 1;
+	c->kernel_lost = lost;
+	c->throttled = throttled;
+	switch (reason) {
+	case HK_END_DETACH:
+		if (!c->end_reason)
+			c->end_reason = HK_TRACE_END_DETACHED;
+		break;
+	case HK_END_TARGET_EXIT:
+		c->end_reason = HK_TRACE_END_TARGET_EXIT;
+		break;
+	case HK_END_TARGET_EXEC:
+		c->end_reason = HK_TRACE_END_TARGET_EXEC;
+		break;
+	default:
+		c->end_reason = HK_TRACE_END_KERNEL;
+		break;
+	}
+}
+
+/* Records missing from the sequence: everything up to the highest seen. */
+static uint64_t cap_seq_gaps(const struct cap *c)
+{
+	return c->received ? c->max_seq + 1 - c->received : 0;
+}
+
+static void cap_lost(const struct cap *c, struct hk_trace_lost *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->kernel_lost = c->kernel_lost;
+	l->throttled = c->throttled;
+	l->seq_gaps = cap_seq_gaps(c);
+	l->socket_overruns = c->overruns;
+}
+
+/* ---- what goes into the trace before the records ---- */
+
+static void read_comm(pid_t pid, pid_t tid, char *buf, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+	memset(buf, 0, size);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, size, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+static int cap_write_meta(struct cap *c)
+{
+	struct hk_trace_meta m = { 0 };
+	struct utsname u;
+
+	m.start_realtime_ns = hk_realtime_ns();
+	m.start_time_ns = c->start_ns;
+	m.pid = c->t->pid;
+	m.session_id = c->id;
+	m.mode = c->info.mode ? c->info.mode : HK_MODE_HWBP;
+	m.access = c->info.access;
+	m.rotate_ns = (uint64_t)c->info.rotate_ms * 1000000;
+	m.budget = c->info.budget;
+	m.buffer_records = c->info.buffer;
+	m.slots = c->info.slots;
+	m.flags = c->t->started ? HK_TRACE_META_F_RUN : 0;
+	if (!uname(&u)) {
+		/* fixed-size fields, NUL-padded; a cut name is still useful */
+		memcpy(m.machine, u.machine, strnlen(u.machine, sizeof(m.machine) - 1));
+		memcpy(m.kernel, u.release, strnlen(u.release, sizeof(m.kernel) - 1));
+	}
+	read_comm(c->t->pid, c->t->pid, m.comm, sizeof(m.comm));
+	return hk_trace_write_meta(c->trace, &m);
+}
+
+/* Build-id and load bias of the ELF file behind a mapping; silent when not ELF. */
+static void cap_map_elf(const struct hk_maps *maps, const char *path, struct hk_trace_map *tm)
+{
+	Elf *elf;
+	int fd;
+
+	fd = hk_maps_open_file(maps, path);
+	if (fd < 0)
+		return;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (elf && elf_kind(elf) == ELF_K_ELF) {
+		tm->flags |= HK_TRACE_MAP_F_ELF;
+		tm->build_id_len = hk_maps_elf_build_id(elf, tm->build_id, sizeof(tm->build_id));
+		if (hk_maps_elf_bias(maps, path, elf, &tm->bias))
+			tm->bias = 0;
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+}
+
+static int cap_write_maps(struct cap *c, const struct hk_maps *maps)
+{
+	struct hk_trace_map tm, prev = { 0 };
+	const char *prev_path = NULL;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < maps->n; i++) {
+		const struct hk_map *m = &maps->v[i];
+
+		memset(&tm, 0, sizeof(tm));
+		tm.start = m->start;
+		tm.end = m->end;
+		tm.offset = m->offset;
+		tm.prot = m->prot;
+		tm.flags = m->shared ? HK_TRACE_MAP_F_SHARED : 0;
+		if (hk_maps_is_file(m->path)) {
+			/* an object's mappings are adjacent: read each ELF file once */
+			if (prev_path && !strcmp(prev_path, m->path)) {
+				tm.flags |= prev.flags & HK_TRACE_MAP_F_ELF;
+				tm.bias = prev.bias;
+				tm.build_id_len = prev.build_id_len;
+				memcpy(tm.build_id, prev.build_id, sizeof(tm.build_id));
+			} else {
+				cap_map_elf(maps, m->path, &tm);
+			}
+			prev = tm;
+			prev_path = m->path;
+		}
+		ret = hk_trace_write_map(c->trace, &tm, m->path);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The threads that exist now; later ones are found in the records. */
+static int cap_write_threads(struct cap *c)
+{
+	struct hk_trace_thread tt;
+	struct cap_thread *thr;
+	struct dirent *de;
+	char path[64];
+	DIR *d;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)c->t->pid);
+	d = opendir(path);
+	if (!d)
+		return 0;	/* gone already: its END will say so */
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		memset(&tt, 0, sizeof(tt));
+		tt.tid = atoi(de->d_name);
+		tt.flags = HK_TRACE_THREAD_F_AT_ATTACH;
+		read_comm(c->t->pid, tt.tid, tt.comm, sizeof(tt.comm));
+		thr = cap_thread(c, tt.tid);
+		if (thr)
+			thr->flags = HK_TRACE_THREAD_F_AT_ATTACH;
+		ret = hk_trace_write_thread(c->trace, &tt);
+		if (ret)
+			break;
+	}
+	closedir(d);
+	return ret;
+}
+
+/* At the end: every thread again, with its record count (last one wins). */
+static int cap_write_thread_counts(struct cap *c)
+{
+	struct hk_trace_thread tt;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < c->nthreads; i++) {
+		memset(&tt, 0, sizeof(tt));
+		tt.tid = c->threads[i].tid;
+		tt.flags = c->threads[i].flags;
+		tt.records = c->threads[i].records;
+		read_comm(c->t->pid, tt.tid, tt.comm, sizeof(tt.comm));
+		ret = hk_trace_write_thread(c->trace, &tt);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- resolve, attach ---- */
+
+static int cap_resolve(struct cap *c, struct hk_regions *regions)
+{
+	struct hk_maps maps;
+	char err[512];
+	unsigned int i;
+	int ret;
+
+	ret = hk_maps_read(c->t->pid, &maps);
+	if (ret) {
+		hk_err(c->cmd, "cannot read the mappings of pid %d: %s", (int)c->t->pid,
+		       ret == -ESRCH ? "no such process" : strerror(-ret));
+		return ret;
+	}
+	for (i = 0; i < c->o->nspecs; i++) {
+		ret = hk_region_resolve(&maps, c->o->specs[i], regions, err, sizeof(err));
+		if (ret) {
+			hk_err(c->cmd, "%s", err);
+			break;
+		}
+	}
+	hk_maps_free(&maps);
+	return ret;
+}
+
+static int cap_attach(struct cap *c, const struct hk_regions *regions)
+{
+	const struct hk_nl_events ev = { cap_on_records, cap_on_end, c };
+	struct hk_nl_attach_req req = {
+		.pid = c->t->pid,
+		.access = c->o->access,
+		.rotate_set = c->o->rotate_set,
+		.rotate_ms = c->o->rotate_ms,
+		.budget = c->o->budget,
+		.buffer = c->o->buffer,
+		.slots = c->o->slots,
+		.nregions = regions->n,
+	};
+	uint64_t (*r)[2];
+	size_t i;
+	int ret;
+
+	r = calloc(regions->n, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	for (i = 0; i < regions->n; i++) {
+		r[i][0] = regions->v[i].start;
+		r[i][1] = regions->v[i].len;
+	}
+	req.regions = (const uint64_t (*)[2])r;
+	ret = hk_nl_attach(&c->sess, &req, &ev, c->o->rcvbuf, &c->info);
+	free(r);
+	if (ret) {
+		if (ret == -ENOENT && !c->sess)
+			hk_nl_perror(NULL, c->cmd, "attach", ret);
+		else
+			hk_nl_perror(c->sess, c->cmd, "cannot attach", ret);
+		return ret;
+	}
+	c->id = c->info.id;
+	/* The query socket only serves the status line and DETACH: optional. */
+	if (hk_nl_open(&c->query))
+		c->query = NULL;
+	return 0;
+}
+
+/* ---- the loop ---- */
+
+static void cap_status_line(struct cap *c, uint64_t now)
+{
+	struct hk_nl_session s;
+	double dt = (now - c->last_status_ns) / 1e9;
+	uint32_t threads = 0;
+
+	if (c->query && !hk_nl_get_session(c->query, c->id, &s))
+		threads = s.threads;
+	fprintf(stderr, "\r%s %s: %" PRIu64 " records, %.0f/s, lost %" PRIu64
+		", throttled %" PRIu64 ", %u threads watched\033[K",
+		hk_prog, c->cmd, c->received,
+		dt > 0 ? (c->received - c->last_received) / dt : 0.0,
+		c->kernel_lost > cap_seq_gaps(c) ? c->kernel_lost : cap_seq_gaps(c),
+		c->throttled, threads);
+	c->status_shown = 1;
+	c->last_received = c->received;
+	c->last_status_ns = now;
+}
+
+static int cap_drain(struct cap *c)
+{
+	int ret = hk_nl_recv(c->sess, &c->overruns);
+
+	if (ret < 0) {
+		hk_nl_perror(c->sess, c->cmd, "receiving records", ret);
+		c->end_reason = HK_TRACE_END_ERROR;
+		return ret;
+	}
+	return 0;
+}
+
+/* Write a LOST chunk when loss grew, so an interrupted file still shows it. */
+static void cap_note_loss(struct cap *c)
+{
+	struct hk_trace_lost l;
+	uint64_t total = c->kernel_lost + c->throttled + c->overruns;
+
+	if (total == c->last_lost_written)
+		return;
+	c->last_lost_written = total;
+	cap_lost(c, &l);
+	hk_trace_write_lost(c->trace, &l);
+}
+
+static int cap_check_target(struct cap *c)
+{
+	int status;
+
+	if (c->t->reap) {
+		if (!c->t->reaped && c->t->reap(c->t, &status) > 0) {
+			c->t->reaped = 1;
+			c->t->exit_status = status;
+		}
+		return c->t->reaped;
+	}
+	return kill(c->t->pid, 0) && errno == ESRCH;
+}
+
+static int cap_loop(struct cap *c, int sfd)
+{
+	uint64_t deadline = c->o->duration_ns ? c->start_ns + c->o->duration_ns : 0;
+	uint64_t target_gone_at = 0, now;
+	struct signalfd_siginfo si;
+	struct pollfd pfd[2];
+	int timeout, ret;
+
+	pfd[0].fd = hk_nl_fd(c->sess);
+	pfd[0].events = POLLIN;
+	pfd[1].fd = sfd;
+	pfd[1].events = POLLIN;
+	while (!c->ended && !c->write_error) {
+		timeout = CAPTURE_TICK_MS;
+		now = hk_now_ns();
+		if (deadline && deadline <= now) {
+			c->end_reason = HK_TRACE_END_DURATION;
+			return 0;
+		}
+		if (deadline && (deadline - now) / 1000000 < (uint64_t)timeout)
+			timeout = (deadline - now) / 1000000 + 1;
+		ret = poll(pfd, 2, timeout);
+		if (ret < 0 && errno != EINTR) {
+			hk_err(c->cmd, "poll: %s", strerror(errno));
+			c->end_reason = HK_TRACE_END_ERROR;
+			return -errno;
+		}
+		if (pfd[0].revents) {
+			ret = cap_drain(c);
+			if (ret)
+				return ret;
+		}
+		if (pfd[1].revents && read(sfd, &si, sizeof(si)) == sizeof(si) &&
+		    si.ssi_signo != SIGCHLD) {
+			c->end_reason = HK_TRACE_END_SIGNAL;
+			return 0;
+		}
+		now = hk_now_ns();
+		if (c->status && now >= c->next_status_ns) {
+			cap_status_line(c, now);
+			c->next_status_ns = now + CAPTURE_STATUS_NS;
+		}
+		cap_note_loss(c);
+		/*
+		 * The module sends END when the target exits; if that does not
+		 * come within the grace period, end on our own rather than hang.
+		 */
+		if (!target_gone_at && cap_check_target(c))
+			target_gone_at = now;
+		if (target_gone_at && now - target_gone_at > CAPTURE_END_WAIT_MS * 1000000ull) {
+			hk_err(c->cmd, "the target exited but the module did not end the session");
+			c->end_reason = HK_TRACE_END_TARGET_EXIT;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* Ask the module to end the session, and drain until its END (bounded). */
+static void cap_detach(struct cap *c)
+{
+	uint64_t until = hk_now_ns() + CAPTURE_END_WAIT_MS * 1000000ull;
+	struct pollfd pfd;
+	int ret;
+
+	if (c->ended)
+		return;
+	if (c->query) {
+		ret = hk_nl_detach(c->query, c->id);
+		if (ret && ret != -ENOENT)
+			hk_nl_perror(c->query, c->cmd, "detach", ret);
+	}
+	pfd.fd = hk_nl_fd(c->sess);
+	pfd.events = POLLIN;
+	while (!c->ended && hk_now_ns() < until) {
+		if (poll(&pfd, 1, 100) > 0 && cap_drain(c))
+			break;
+	}
+	if (!c->ended)
+		hk_err(c->cmd, "no END from the module after detaching; counts may be incomplete");
+}
+
+static void cap_summary(struct cap *c, uint64_t end_ns)
+{
+	uint64_t gaps = cap_seq_gaps(c);
+
+	if (c->status_shown)
+		fputc('\n', stderr);
+	fprintf(stderr, "%s %s: %" PRIu64 " records from %zu threads in %.1f s; lost %" PRIu64
+		" (module %" PRIu64 ", sequence gaps %" PRIu64 ", socket overruns %" PRIu64
+		"), throttled %" PRIu64 "; %s; trace %s\n",
+		hk_prog, c->cmd, c->received, c->nthreads, (end_ns - c->start_ns) / 1e9,
+		c->kernel_lost > gaps ? c->kernel_lost : gaps, c->kernel_lost, gaps, c->overruns,
+		c->throttled, hk_trace_end_reason_name(c->end_reason), c->o->output);
+	if (gaps != c->kernel_lost)
+		fprintf(stderr, "%s %s: warning: the module counted %" PRIu64
+			" lost records but %" PRIu64 " sequence numbers are missing\n",
+			hk_prog, c->cmd, c->kernel_lost, gaps);
+}
+
+static int cap_finish(struct cap *c)
+{
+	struct hk_trace_end end = { 0 };
+	int ret;
+
+	cap_detach(c);
+	end.end_time_ns = hk_now_ns();
+	end.records = c->received;
+	end.reason = c->end_reason ? c->end_reason : HK_TRACE_END_ERROR;
+	c->end_reason = end.reason;
+	cap_lost(c, &end.lost);
+	ret = cap_write_thread_counts(c);
+	if (!ret)
+		ret = hk_trace_write_lost(c->trace, &end.lost);
+	if (!ret)
+		ret = hk_trace_write_end(c->trace, &end);
+	if (!ret)
+		ret = hk_trace_flush(c->trace);
+	if (ret)
+		hk_err(c->cmd, "%s", hk_trace_errmsg(c->trace));
+	cap_summary(c, end.end_time_ns);
+	return ret;
+}
+
+static int cap_block_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, old);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int hk_capture(const char *cmd, struct hk_capture_target *t, const struct hk_capture_opts *o)
+{
+	struct hk_regions regions = { 0 };
+	struct hk_maps maps = { 0 };
+	struct cap c = { .cmd = cmd, .o = o, .t = t };
+	sigset_t oldmask;
+	int sfd, ret;
+
+	/* Signals first: a Ctrl-C from here on ends the capture cleanly. */
+	sfd = cap_block_signals(&oldmask);
+	if (sfd < 0) {
+		hk_err(cmd, "signalfd: %s", strerror(errno));
+		return HK_EXIT_ERROR;
+	}
+	ret = cap_resolve(&c, &regions);
+	if (ret)
+		goto out;
+	ret = hk_trace_create(o->output, &c.trace);
+	if (ret) {
+		hk_err(cmd, "cannot create the trace file %s: %s", o->output, strerror(-ret));
+		goto out;
+	}
+	ret = cap_attach(&c, &regions);
+	if (ret)
+		goto out_unlink;
+	c.start_ns = hk_now_ns();
+	c.status = o->status_line < 0 ? isatty(2) : o->status_line;
+	c.next_status_ns = c.start_ns + CAPTURE_STATUS_NS;
+	c.last_status_ns = c.start_ns;
+
+	/* What offline analysis needs, as the process is when capture begins. */
+	ret = cap_write_meta(&c);
+	for (size_t i = 0; !ret && i < regions.n; i++)
+		ret = hk_trace_write_region(c.trace, regions.v[i].start, regions.v[i].len,
+					    regions.v[i].spec);
+	if (!ret && !hk_maps_read(t->pid, &maps)) {
+		ret = cap_write_maps(&c, &maps);
+		hk_maps_free(&maps);
+	}
+	if (!ret)
+		ret = cap_write_threads(&c);
+	if (ret) {
+		hk_err(cmd, "%s", hk_trace_errmsg(c.trace));
+		c.end_reason = HK_TRACE_END_ERROR;
+	}
+	if (!ret && t->resume) {
+		ret = t->resume(t);
+		if (ret) {
+			hk_err(cmd, "cannot resume pid %d: %s", (int)t->pid, strerror(-ret));
+			c.end_reason = HK_TRACE_END_ERROR;
+		}
+	}
+	if (!ret)
+		ret = cap_loop(&c, sfd);
+	if (cap_finish(&c) && !ret)
+		ret = -EIO;
+	if (c.write_error && !ret)
+		ret = c.write_error;
+	if (c.end_reason == HK_TRACE_END_ERROR && !ret)
+		ret = -EIO;
+	t->end_reason = c.end_reason;
+	goto out;
+
+out_unlink:
+	/* Nothing was captured: leave no half-written trace behind. */
+	hk_trace_close(c.trace);
+	c.trace = NULL;
+	unlink(o->output);
+out:
+	hk_trace_close(c.trace);
+	hk_nl_close(c.query);
+	hk_nl_close(c.sess);
+	hk_regions_free(&regions);
+	free(c.threads);
+	close(sfd);
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	return ret ? HK_EXIT_ERROR : HK_EXIT_OK;
+}
