@@ -175,12 +175,13 @@ nla_put_failure:
 	return -EMSGSIZE;
 }
 
-/* The session's last message. Retried briefly when the socket is full. */
+/* The session's last message. Retried while the socket is full. */
 int hk_nl_send_end(struct hk_session *s, u32 reason)
 {
-	int tries = 0, ret;
+	unsigned long deadline = jiffies + msecs_to_jiffies(HK_FINISH_MS);
+	int ret;
 
-	do {
+	for (;;) {
 		struct sk_buff *msg;
 		void *hdr;
 
@@ -200,11 +201,10 @@ int hk_nl_send_end(struct hk_session *s, u32 reason)
 		}
 		genlmsg_end(msg, hdr);
 		ret = genlmsg_unicast(s->net, msg, s->portid);
-		if (ret != -EAGAIN)
-			break;
-		usleep_range(1000, 2000);
-	} while (++tries < 50);
-	return ret;
+		if (ret != -EAGAIN || !time_before(jiffies, deadline))
+			return ret;
+		msleep(HK_TICK_MS);
+	}
 }
 
 /* ---- requests --------------------------------------------------------- */

@@ -485,13 +485,14 @@ static void hk_session_rotate(struct hk_session *s)
 /*
  * Send what the ring holds, in batches. A batch the socket refused for
  * lack of room stays staged and is retried on the next tick (or, when
- * @final, after a short sleep, a bounded number of times); records are
+ * @final, every tick for up to HK_FINISH_MS); records are
  * counted lost only when they cannot be delivered at all.
  * Context: process; the work, or the end path after cancelling it.
  */
 static int hk_session_drain(struct hk_session *s, bool final)
 {
-	int batches = 0, retries = 0, ret;
+	unsigned long deadline = jiffies + msecs_to_jiffies(HK_FINISH_MS);
+	int batches = 0, ret;
 
 	for (;;) {
 		if (!s->nr_staged)
@@ -510,8 +511,8 @@ static int hk_session_drain(struct hk_session *s, bool final)
 		if (ret == -EAGAIN || ret == -ENOBUFS || ret == -ENOMEM) {
 			if (!final)
 				return 0;
-			if (retries++ < 50) {
-				usleep_range(1000, 2000);
+			if (time_before(jiffies, deadline)) {
+				msleep(HK_TICK_MS);
 				continue;
 			}
 		}
@@ -576,11 +577,11 @@ static void hk_session_end_async(struct hk_session *s, u32 reason)
 }
 
 /*
- * hk_session_end - stop capturing, deliver what is left, send END, unlist
- * Context: process, may sleep; no hawkeyes lock held. If another path is
- * already ending @s, wait until it is done.
+ * hk_session_stop - first half of ending: no more hits, no more ticks
+ * Context: process, may sleep; no hawkeyes lock held.
+ * Return: true if this call stopped @s and must call hk_session_finish().
  */
-static void hk_session_end(struct hk_session *s, u32 reason)
+static bool hk_session_stop(struct hk_session *s, u32 reason)
 {
 	struct hk_thread *thr, *tmp;
 	LIST_HEAD(gone);
@@ -588,8 +589,7 @@ static void hk_session_end(struct hk_session *s, u32 reason)
 	mutex_lock(&s->lock);
 	if (s->state != HK_S_LIVE) {
 		mutex_unlock(&s->lock);
-		wait_for_completion(&s->done);
-		return;
+		return false;
 	}
 	WRITE_ONCE(s->state, HK_S_ENDING);
 	s->end_reason = reason;
@@ -603,14 +603,24 @@ static void hk_session_end(struct hk_session *s, u32 reason)
 		hk_thread_put(thr);
 	}
 
+	/* The work takes s->lock: cancel it with the lock dropped. */
 	hrtimer_cancel(&s->timer);
 	cancel_work_sync(&s->work);
+	return true;
+}
 
-	if (reason == HK_END_SOCKET_CLOSED || s->quiet) {
+/*
+ * hk_session_finish - second half: deliver what is left, send END, unlist
+ * Context: process, may sleep for up to HK_FINISH_MS while the client's
+ * socket is full; no hawkeyes lock held.
+ */
+static void hk_session_finish(struct hk_session *s)
+{
+	if (s->end_reason == HK_END_SOCKET_CLOSED || s->quiet) {
 		hk_session_discard(s);
 	} else {
 		hk_session_drain(s, true);
-		hk_nl_send_end(s, reason);
+		hk_nl_send_end(s, s->end_reason);
 	}
 
 	mutex_lock(&hk_sessions_lock);
@@ -621,6 +631,26 @@ static void hk_session_end(struct hk_session *s, u32 reason)
 
 	complete_all(&s->done);
 	hk_session_put(s);	/* hk_sessions' reference */
+}
+
+static void hk_session_finish_work(struct work_struct *work)
+{
+	struct hk_session *s = container_of(work, struct hk_session, finish_work);
+
+	hk_session_finish(s);
+	hk_session_put(s);
+}
+
+/*
+ * hk_session_end - end @s now, or wait until whoever is ending it is done
+ * Context: process, may sleep; no hawkeyes lock held.
+ */
+static void hk_session_end(struct hk_session *s, u32 reason)
+{
+	if (hk_session_stop(s, reason))
+		hk_session_finish(s);
+	else
+		wait_for_completion(&s->done);
 }
 
 /* ---- attach ----------------------------------------------------------- */
@@ -849,6 +879,7 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 	init_completion(&s->done);
 	INIT_WORK(&s->work, hk_session_work);
 	INIT_WORK(&s->end_work, hk_session_end_work);
+	INIT_WORK(&s->finish_work, hk_session_finish_work);
 	hrtimer_init(&s->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 	s->timer.function = hk_session_tick;
 	s->pid_ns = get_pid_ns(task_active_pid_ns(current));
@@ -995,7 +1026,16 @@ int hk_session_detach(u32 id, struct netlink_ext_ack *extack)
 		NL_SET_ERR_MSG_FMT_MOD(extack, "session %u belongs to another user", id);
 		return -EPERM;
 	}
-	hk_session_end(s, HK_END_DETACH);
+	/*
+	 * Watchpoints are gone when DETACH is acknowledged; delivering the
+	 * rest and END may wait for the client to read, which it cannot do
+	 * while it waits for this ack on the same socket: finish in the
+	 * background.
+	 */
+	if (hk_session_stop(s, HK_END_DETACH)) {
+		kref_get(&s->ref);
+		queue_work(hk_wq, &s->finish_work);
+	}
 	hk_session_put(s);
 	return 0;
 }

@@ -102,6 +102,7 @@ struct hk_session {
 	struct hrtimer timer;		/* tick: budget reset, queues @work */
 	struct work_struct work;	/* drain, rotation, re-enable */
 	struct work_struct end_work;	/* deferred end, reason @end_req */
+	struct work_struct finish_work;	/* second half of DETACH */
 	atomic_t end_req;
 	struct completion done;		/* end path finished */
 	bool quiet;			/* failed attach: no END message */
@@ -136,6 +137,9 @@ enum {
 	HK_THR_DIS_PENDING,	/* tw_dis queued or watchpoints disabled */
 	HK_THR_EXIT_QUEUED,	/* tw_exit queued */
 };
+
+/* How long ending a session waits for a full client socket. */
+#define HK_FINISH_MS	2000
 
 struct hk_attach_req {
 	u32 pid;

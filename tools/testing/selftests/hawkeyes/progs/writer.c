@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Target program for the capture selftests: threads writing a global.
+ *
+ * Prints "hello var=ADDR store=ADDR store_end=ADDR" (the watched global and
+ * the code range of the only store to it), then obeys one command per
+ * stdin line, answering one line each:
+ *   run N K   the main thread writes K times, then N threads (created now,
+ *             after the test attached) write K times each; value written:
+ *             (thread index << 32) | i, i = 1..K, main thread index 0.
+ *             Reply: "tids T0 T1 ... TN" (T0: main thread).
+ *   loop N    start N threads writing forever; reply "looping"
+ *   ping      reply "pong COUNT" (writes done by loop threads so far)
+ *   exec      execve() this program again with "--again"; the new image
+ *             prints its hello line (again) instead of a reply
+ *   exit      exit(0) from a secondary thread (the main one exits last)
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+volatile uint64_t hk_var __attribute__((aligned(64)));
+static volatile uint64_t loop_count;
+static int K;
+
+__attribute__((noinline)) void hk_store(uint64_t v)
+{
+	hk_var = v;
+	asm volatile("" ::: "memory");
+}
+
+__attribute__((noinline)) void hk_store_end(void)
+{
+	asm volatile("");
+}
+
+struct worker {
+	pthread_t th;
+	uint64_t idx;
+	pid_t tid;
+};
+
+static void writes(uint64_t idx)
+{
+	for (int i = 1; i <= K; i++)
+		hk_store(idx << 32 | (uint64_t)i);
+}
+
+static void *worker_fn(void *arg)
+{
+	struct worker *w = arg;
+
+	w->tid = syscall(SYS_gettid);
+	writes(w->idx);
+	return NULL;
+}
+
+static void *loop_fn(void *arg)
+{
+	uint64_t i = 0;
+
+	for (;;) {
+		hk_store(++i);
+		__atomic_fetch_add(&loop_count, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	char line[256];
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("hello var=%p store=%p store_end=%p\n", (void *)&hk_var,
+	       (void *)hk_store, (void *)hk_store_end);
+	while (fgets(line, sizeof(line), stdin)) {
+		int n;
+
+		if (sscanf(line, "run %d %d", &n, &K) == 2) {
+			struct worker *w = calloc(n, sizeof(*w));
+
+			writes(0);
+			for (int i = 0; i < n; i++) {
+				w[i].idx = i + 1;
+				pthread_create(&w[i].th, NULL, worker_fn, &w[i]);
+			}
+			for (int i = 0; i < n; i++)
+				pthread_join(w[i].th, NULL);
+			printf("tids %d", (int)syscall(SYS_gettid));
+			for (int i = 0; i < n; i++)
+				printf(" %d", w[i].tid);
+			printf("\n");
+			free(w);
+		} else if (sscanf(line, "loop %d", &n) == 1) {
+			for (int i = 0; i < n; i++) {
+				pthread_t th;
+
+				pthread_create(&th, NULL, loop_fn, NULL);
+			}
+			printf("looping\n");
+		} else if (!strncmp(line, "ping", 4)) {
+			printf("pong %llu\n", (unsigned long long)loop_count);
+		} else if (!strncmp(line, "exec", 4)) {
+			char *args[] = { argv[0], "--again", NULL };
+
+			execv("/proc/self/exe", args);
+			printf("exec failed\n");
+		} else if (!strncmp(line, "exit", 4)) {
+			exit(0);
+		}
+	}
+	return 0;
+}
