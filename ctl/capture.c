@@ -210,6 +210,7 @@ struct cap_thread {
 	uint32_t tid;
 	uint32_t flags;
 	uint64_t records;
+	char comm[16];		/* read when first seen: it may be gone at the end */
 };
 
 struct cap {
@@ -244,6 +245,8 @@ struct cap {
 	uint64_t last_status_ns;
 };
 
+static void read_comm(pid_t pid, pid_t tid, char *buf, size_t size);
+
 static struct cap_thread *cap_thread(struct cap *c, uint32_t tid)
 {
 	struct cap_thread *v;
@@ -261,6 +264,7 @@ static struct cap_thread *cap_thread(struct cap *c, uint32_t tid)
 	v->tid = tid;
 	v->flags = HK_TRACE_THREAD_F_LATER;
 	v->records = 0;
+	read_comm(c->t->pid, tid, v->comm, sizeof(v->comm));
 	return v;
 }
 
@@ -495,7 +499,7 @@ static int cap_write_thread_counts(struct cap *c)
 		tt.tid = c->threads[i].tid;
 		tt.flags = c->threads[i].flags;
 		tt.records = c->threads[i].records;
-		read_comm(c->t->pid, tt.tid, tt.comm, sizeof(tt.comm));
+		memcpy(tt.comm, c->threads[i].comm, sizeof(tt.comm));
 		ret = hk_trace_write_thread(c->trace, &tt);
 		if (ret)
 			return ret;

@@ -114,7 +114,8 @@ static void dump_text_item(const struct hk_trace_item *it)
 		break;
 	case HK_TRACE_THREAD:
 		printf("# thread %u %.*s%s records %" PRIu64 "\n", it->thread->tid,
-		       (int)sizeof(it->thread->comm), it->thread->comm,
+		       (int)sizeof(it->thread->comm),
+		       it->thread->comm[0] ? it->thread->comm : "?",
 		       it->thread->flags & HK_TRACE_THREAD_F_LATER ? " (after attach)" : "",
 		       it->thread->records);
 		break;
