@@ -7,7 +7,8 @@
 #                          every test kernel; last line "N passed, N failed"
 #   make demo              the README's first command
 #   make bench             benchmarks (ratios from one run)
-#   make clean             back to the checked-out tree
+#   make clean             back to the checked-out tree (caches kept)
+#   make distclean         also drop .cache/ (kernel images, initramfs)
 #
 # check, demo and bench install missing dependencies first
 # (scripts/install-deps, needs root).
@@ -22,7 +23,7 @@ KBUILD_OUT = $(TOP)/.build/$(KREL)
 
 export TOP
 
-.PHONY: all module ctl analyzer selftests check demo bench clean deps kselftest-headers
+.PHONY: all module ctl analyzer selftests check demo bench clean distclean deps kselftest-headers
 
 all: module ctl selftests
 
@@ -60,6 +61,11 @@ demo: deps
 
 bench: deps
 	@$(TOP)/scripts/bench
+
+# clean keeps the caches (kernel images, kselftest headers, initramfs);
+# distclean removes them too.
+distclean: clean
+	rm -rf .cache
 
 clean:
 	rm -rf .build
