@@ -345,9 +345,14 @@ static int hk_nl_attach(struct sk_buff *skb, struct genl_info *info)
 	u32 id;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, HK_A_PID) ||
-	    GENL_REQ_ATTR_CHECK(info, HK_A_REGIONS))
+	if (GENL_REQ_ATTR_CHECK(info, HK_A_PID)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "missing target pid");
 		return -EINVAL;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, HK_A_REGIONS)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "missing regions");
+		return -EINVAL;
+	}
 	req.pid = nla_get_u32(info->attrs[HK_A_PID]);
 	req.mode = info->attrs[HK_A_MODE] ? nla_get_u32(info->attrs[HK_A_MODE]) :
 					    HK_MODE_HWBP;
@@ -376,8 +381,10 @@ out:
 
 static int hk_nl_detach(struct sk_buff *skb, struct genl_info *info)
 {
-	if (GENL_REQ_ATTR_CHECK(info, HK_A_SESSION_ID))
+	if (GENL_REQ_ATTR_CHECK(info, HK_A_SESSION_ID)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "missing session id");
 		return -EINVAL;
+	}
 	return hk_session_detach(nla_get_u32(info->attrs[HK_A_SESSION_ID]),
 				 info->extack);
 }
@@ -387,8 +394,10 @@ static int hk_nl_get_session(struct sk_buff *skb, struct genl_info *info)
 	struct hk_session *s;
 	u32 id;
 
-	if (GENL_REQ_ATTR_CHECK(info, HK_A_SESSION_ID))
+	if (GENL_REQ_ATTR_CHECK(info, HK_A_SESSION_ID)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "missing session id");
 		return -EINVAL;
+	}
 	id = nla_get_u32(info->attrs[HK_A_SESSION_ID]);
 	s = hk_session_get_by_id(id);
 	if (s && !hk_session_visible(s)) {

@@ -853,6 +853,13 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 		return -E2BIG;
 	}
 	buf_bytes = (u64)req->opts.buffer * sizeof(struct hk_record);
+	/* Checked again against what other sessions hold, under the lock. */
+	if (buf_bytes > (u64)READ_ONCE(hk_max_buffer_kb) * 1024) {
+		NL_SET_ERR_MSG_FMT_MOD(extack,
+				       "buffer of %llu KiB over limit max_buffer_kb=%u",
+				       buf_bytes >> 10, READ_ONCE(hk_max_buffer_kb));
+		return -ENOBUFS;
+	}
 
 	task = hk_target_get(req->pid, extack);
 	if (IS_ERR(task))

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "hawkeyes" generic netlink family: resolution, status, malformed
+ * requests (each refused with an errno and an extack message, nothing in
+ * the kernel log, nothing left behind) and the ptrace rule for attaching
+ * (an unprivileged user cannot attach to a root process, can attach to
+ * its own).
+ */
+#include <grp.h>
+#include <sys/prctl.h>
+
+#include "kselftest_harness.h"
+#include "hk_test.h"
+
+#define NOBODY 65534
+
+FIXTURE(nl) {
+	struct hk_cl c;
+	struct hk_target t;
+	int kmsg;
+};
+
+FIXTURE_SETUP(nl)
+{
+	if (hk_cl_open(&self->c))
+		SKIP(return, "hawkeyes family not registered");
+	ASSERT_EQ(0, hk_target_start(&self->t, "writer", NULL));
+	self->kmsg = hk_kmsg_lines();
+}
+
+FIXTURE_TEARDOWN(nl)
+{
+	char why[64];
+
+	hk_target_stop(&self->t);
+	EXPECT_EQ(0, hk_cl_wait_no_sessions(&self->c, 3000));
+	EXPECT_TRUE(hk_objects_zero(why, sizeof(why))) TH_LOG("left: %s", why);
+	hk_cl_close(&self->c);
+}
+
+TEST_F(nl, status)
+{
+	struct hk_region_arg r = { self->t.var, 8 };
+	struct nl_msg *msg;
+	uint32_t id;
+
+	ASSERT_LT(0, self->c.family);
+	ASSERT_EQ(0, hk_cl_sessions(&self->c));
+	EXPECT_EQ(HAWKEYES_GENL_VERSION, self->c.reply_version);
+
+	/* dump: no session, then exactly one */
+	msg = hk_cl_msg(&self->c, HK_CMD_GET_SESSION, NLM_F_DUMP);
+	ASSERT_EQ(0, hk_cl_request(&self->c, msg));
+	EXPECT_EQ(0, self->c.ndump);
+
+	if (1) {
+		ASSERT_EQ(0, hk_cl_attach(&self->c, self->t.pid, &r, 1, NULL, &id));
+		ASSERT_EQ(1, hk_cl_sessions(&self->c));
+		msg = hk_cl_msg(&self->c, HK_CMD_GET_SESSION, NLM_F_DUMP);
+		ASSERT_EQ(0, hk_cl_request(&self->c, msg));
+		EXPECT_EQ(1, self->c.ndump);
+		EXPECT_EQ(id, self->c.info.id);
+		EXPECT_EQ((uint32_t)self->t.pid, self->c.info.pid);
+		EXPECT_EQ(1, self->c.info.threads);
+		EXPECT_EQ(1, self->c.info.watchpoints);
+		EXPECT_EQ(8, self->c.info.coverage);
+		EXPECT_EQ(8, self->c.info.region_bytes);
+		EXPECT_EQ(0, self->c.info.rotate_ms);	/* one unit: nothing to rotate */
+		ASSERT_EQ(0, hk_cl_detach(&self->c, id));
+		hk_cl_poll_until(&self->c, 5000, hk_pred_ended, NULL);
+		EXPECT_TRUE(self->c.ended);
+		EXPECT_EQ(HK_END_DETACH, self->c.end_reason);
+	}
+	EXPECT_EQ(self->kmsg, hk_kmsg_lines());
+}
+
+/* One malformed ATTACH: expect errno @err and some extack text. */
+static int bad_attach(struct hk_cl *c, struct nl_msg *msg)
+{
+	return hk_cl_request(c, msg);
+}
+
+#define EXPECT_REFUSED(_c, _msg, _err) do {					\
+	int __ret = bad_attach(_c, _msg);					\
+	EXPECT_EQ(-(_err), __ret) TH_LOG("got %d (%s)", __ret, (_c)->extack);	\
+	EXPECT_NE(0, (_c)->extack[0]) TH_LOG("no extack message");		\
+	TH_LOG("%-40s -> %d \"%s\"", #_msg, __ret, (_c)->extack);		\
+} while (0)
+
+static struct nl_msg *attach_msg(struct hk_cl *c, int pid, uint64_t start,
+				 uint64_t len, int with_len)
+{
+	struct nl_msg *msg = hk_cl_msg(c, HK_CMD_ATTACH, 0);
+	struct nlattr *regs, *one;
+
+	if (pid >= 0)
+		nla_put_u32(msg, HK_A_PID, pid);
+	if (start || len) {
+		regs = nla_nest_start(msg, HK_A_REGIONS | NLA_F_NESTED);
+		one = nla_nest_start(msg, HK_A_REGIONS_REGION | NLA_F_NESTED);
+		nla_put_u64(msg, HK_REGION_A_START, start);
+		if (with_len)
+			nla_put_u64(msg, HK_REGION_A_LEN, len);
+		nla_nest_end(msg, one);
+		nla_nest_end(msg, regs);
+	}
+	return msg;
+}
+
+static struct nl_msg *attach_opt(struct hk_cl *c, int pid, uint64_t start,
+				 uint64_t len, int opt, uint32_t val)
+{
+	struct nl_msg *msg = attach_msg(c, pid, start, len, 1);
+	struct nlattr *o = nla_nest_start(msg, HK_A_OPTIONS | NLA_F_NESTED);
+
+	nla_put_u32(msg, opt, val);
+	nla_nest_end(msg, o);
+	return msg;
+}
+
+TEST_F(nl, malformed)
+{
+	struct hk_cl *c = &self->c;
+	uint64_t var = self->t.var;
+	int pid = self->t.pid;
+	struct nl_msg *msg;
+	struct hk_region_arg r = { var, 8 };
+	struct nlattr *n;
+	uint32_t id;
+	int i;
+
+	EXPECT_REFUSED(c, attach_msg(c, -1, var, 8, 1), EINVAL);	/* no pid */
+	EXPECT_REFUSED(c, attach_msg(c, pid, 0, 0, 1), EINVAL);		/* no regions */
+	EXPECT_REFUSED(c, attach_msg(c, 0, var, 8, 1), ERANGE);		/* pid 0 */
+	EXPECT_REFUSED(c, attach_msg(c, 4194000, var, 8, 1), ESRCH);	/* no such pid */
+	EXPECT_REFUSED(c, attach_msg(c, 2, var, 8, 1), EINVAL);	/* kernel thread */
+	EXPECT_REFUSED(c, attach_msg(c, pid, var, 0, 1), ERANGE);	/* zero length */
+	EXPECT_REFUSED(c, attach_msg(c, pid, var, 8, 0), EINVAL);	/* no length */
+	EXPECT_REFUSED(c, attach_msg(c, pid, ~0ull - 3, 8, 1), EINVAL);	/* wraps */
+	EXPECT_REFUSED(c, attach_msg(c, pid, 0x1000, 8, 1), EFAULT);	/* unmapped */
+	EXPECT_REFUSED(c, attach_msg(c, pid, var, 1 << 30, 1), E2BIG);	/* oversized */
+	EXPECT_REFUSED(c, attach_opt(c, pid, var, 64, HK_OPT_A_ROTATE_MS, 0), E2BIG);
+	EXPECT_REFUSED(c, attach_opt(c, pid, var, 8, HK_OPT_A_BUFFER, 1 << 24), ENOBUFS);
+	EXPECT_REFUSED(c, attach_opt(c, pid, var, 8, HK_OPT_A_BUFFER, 1), ERANGE);
+	EXPECT_REFUSED(c, attach_opt(c, pid, var, 8, HK_OPT_A_SLOTS, 5), ERANGE);
+	EXPECT_REFUSED(c, attach_opt(c, pid, var, 8, HK_OPT_A_ACCESS, 7), ERANGE);
+	EXPECT_REFUSED(c, attach_opt(c, pid, var, 8, HK_OPT_A_BUDGET, 0), ERANGE);
+	EXPECT_REFUSED(c, attach_opt(c, pid, var, 8, 77, 1), EINVAL);	/* unknown option */
+
+	msg = attach_msg(c, pid, var, 8, 1);				/* page protection */
+	nla_put_u32(msg, HK_A_MODE, HK_MODE_PGPROT);
+	EXPECT_REFUSED(c, msg, EOPNOTSUPP);
+
+	msg = attach_msg(c, pid, var, 8, 1);				/* unknown attribute */
+	nla_put_u32(msg, 50, 1);
+	EXPECT_REFUSED(c, msg, EINVAL);
+
+	msg = attach_msg(c, pid, 0, 0, 1);				/* empty region list */
+	n = nla_nest_start(msg, HK_A_REGIONS | NLA_F_NESTED);
+	nla_nest_end(msg, n);
+	EXPECT_REFUSED(c, msg, EINVAL);
+
+	msg = attach_msg(c, pid, 0, 0, 1);				/* garbage region list */
+	nla_put(msg, HK_A_REGIONS | NLA_F_NESTED, 11, "\x07garbage!!!");
+	EXPECT_REFUSED(c, msg, EINVAL);
+
+	msg = attach_msg(c, pid, 0, 0, 1);				/* too many regions */
+	n = nla_nest_start(msg, HK_A_REGIONS | NLA_F_NESTED);
+	for (i = 0; i < 100; i++) {
+		struct nlattr *one = nla_nest_start(msg, HK_A_REGIONS_REGION | NLA_F_NESTED);
+
+		nla_put_u64(msg, HK_REGION_A_START, var);
+		nla_put_u64(msg, HK_REGION_A_LEN, 8);
+		nla_nest_end(msg, one);
+	}
+	nla_nest_end(msg, n);
+	EXPECT_REFUSED(c, msg, E2BIG);
+
+	msg = hk_cl_msg(c, HK_CMD_DETACH, 0);				/* no id */
+	EXPECT_REFUSED(c, msg, EINVAL);
+	msg = hk_cl_msg(c, HK_CMD_DETACH, 0);				/* unknown id */
+	nla_put_u32(msg, HK_A_SESSION_ID, 12345);
+	EXPECT_REFUSED(c, msg, ENOENT);
+	msg = hk_cl_msg(c, HK_CMD_GET_SESSION, 0);			/* unknown id */
+	nla_put_u32(msg, HK_A_SESSION_ID, 12345);
+	EXPECT_REFUSED(c, msg, ENOENT);
+	msg = hk_cl_msg(c, HK_CMD_GET_STATUS, 0);			/* takes nothing */
+	nla_put_u32(msg, HK_A_PID, 1);
+	EXPECT_REFUSED(c, msg, EINVAL);
+
+	/* A second session on one target is refused while the first lives. */
+	if (1) {
+		ASSERT_EQ(0, hk_cl_attach(c, pid, &r, 1, NULL, &id));
+		EXPECT_REFUSED(c, attach_msg(c, pid, var, 8, 1), EBUSY);
+		ASSERT_EQ(0, hk_cl_detach(c, id));
+	}
+
+	EXPECT_EQ(0, hk_cl_wait_no_sessions(c, 3000));
+	EXPECT_EQ(self->kmsg, hk_kmsg_lines()) {
+		system("dmesg | tail -5");
+	}
+}
+
+/* Run in a child as @uid; returns the child's exit status. */
+static int as_user(uid_t uid, int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (!pid) {
+		if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
+			_exit(100);
+		_exit(fn(arg));
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 200;
+}
+
+struct unpriv_arg {
+	pid_t root_pid;
+	uint64_t var;
+};
+
+/* 0: root target refused with EPERM + message, own target attached. */
+static int unpriv_body(void *p)
+{
+	struct unpriv_arg *a = p;
+	struct hk_region_arg r = { a->var, 8 };
+	struct hk_target own;
+	struct hk_cl c;
+	uint32_t id;
+	int ret;
+
+	if (hk_cl_open(&c))
+		return 1;
+	ret = hk_cl_attach(&c, a->root_pid, &r, 1, NULL, &id);
+	fprintf(stderr, "# as uid %d, attach to root's %d: %d \"%s\"\n", getuid(),
+		a->root_pid, ret, c.extack);
+	if (ret != -EPERM || !strstr(c.extack, "permission"))
+		return 2;
+	if (hk_target_start(&own, "writer", NULL))
+		return 3;
+	r.start = own.var;
+	ret = hk_cl_attach(&c, own.pid, &r, 1, NULL, &id);
+	fprintf(stderr, "# as uid %d, attach to own %d: %d \"%s\"\n", getuid(),
+		own.pid, ret, c.extack);
+	if (ret)
+		return 4;
+	if (hk_target_cmd(&own, "run 1 100", NULL, 0))
+		return 5;
+	if (hk_cl_detach(&c, id))
+		return 6;
+	hk_cl_poll_until(&c, 5000, hk_pred_ended, NULL);
+	fprintf(stderr, "# own target: %zu records, end reason %u\n", c.nrecs, c.end_reason);
+	if (!c.ended || c.nrecs != 200)
+		return 7;
+	hk_target_stop(&own);
+	hk_cl_close(&c);
+	return 0;
+}
+
+TEST_F(nl, unprivileged)
+{
+	struct unpriv_arg a = { self->t.pid, self->t.var };
+
+	if (getuid() != 0)
+		SKIP(return, "needs root to switch to an unprivileged uid");
+	EXPECT_EQ(0, as_user(NOBODY, unpriv_body, &a));
+}
+
+TEST_HARNESS_MAIN
