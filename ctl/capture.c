@@ -234,6 +234,7 @@ struct cap {
 	/* threads seen */
 	struct cap_thread *threads;
 	size_t nthreads;
+	uint64_t final_sequenced;	/* from END: hits that got a sequence number */
 	/* end */
 	int ended;			/* END received */
 	uint32_t end_reason;		/* enum hk_trace_end_reason */
@@ -323,6 +324,8 @@ static void cap_on_end(void *arg, uint32_t session, uint32_t reason, uint64_t lo
 	c->ended = 1;
 	c->kernel_lost = lost;
 	c->throttled = throttled;
+	if (final->hits >= final->throttled)
+		c->final_sequenced = final->hits - final->throttled;
 	switch (reason) {
 	case HK_END_DETACH:
 		if (!c->end_reason)
@@ -340,10 +343,18 @@ static void cap_on_end(void *arg, uint32_t session, uint32_t reason, uint64_t lo
 	}
 }
 
-/* Records missing from the sequence: everything up to the highest seen. */
+/*
+ * Records missing from the sequence. Gaps below the highest number seen
+ * show while capturing; records lost at the very end leave no gap, so
+ * once END tells how many hits got a number, that count is the total.
+ */
 static uint64_t cap_seq_gaps(const struct cap *c)
 {
-	return c->received ? c->max_seq + 1 - c->received : 0;
+	uint64_t sequenced = c->received ? c->max_seq + 1 : 0;
+
+	if (c->final_sequenced > sequenced)
+		sequenced = c->final_sequenced;
+	return sequenced > c->received ? sequenced - c->received : 0;
 }
 
 static void cap_lost(const struct cap *c, struct hk_trace_lost *l)

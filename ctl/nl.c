@@ -28,6 +28,7 @@ struct hk_nl {
 	struct hk_nl_session *attached;	/* filled by the ATTACH reply */
 	uint32_t session;
 	int handled;		/* messages handled by the last receive */
+	int done;		/* the current request was acked or its dump ended */
 	/* query replies */
 	void *reply;
 	void (*dump_cb)(const struct hk_nl_session *s, void *arg);
@@ -204,6 +205,16 @@ static int hk_nl_valid_cb(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/* The end of a request: its ack, or NLMSG_DONE of a dump. */
+static int hk_nl_done_cb(struct nl_msg *msg, void *arg)
+{
+	struct hk_nl *nl = arg;
+
+	(void)msg;
+	nl->done = 1;
+	return NL_STOP;
+}
+
 int hk_nl_open(struct hk_nl **out)
 {
 	struct hk_nl *nl;
@@ -237,6 +248,8 @@ int hk_nl_open(struct hk_nl **out)
 	}
 	nl_socket_modify_err_cb(nl->sk, NL_CB_CUSTOM, hk_nl_error_cb, nl);
 	nl_socket_modify_cb(nl->sk, NL_CB_VALID, NL_CB_CUSTOM, hk_nl_valid_cb, nl);
+	nl_socket_modify_cb(nl->sk, NL_CB_ACK, NL_CB_CUSTOM, hk_nl_done_cb, nl);
+	nl_socket_modify_cb(nl->sk, NL_CB_FINISH, NL_CB_CUSTOM, hk_nl_done_cb, nl);
 	*out = nl;
 	return 0;
 
@@ -271,24 +284,28 @@ static struct nl_msg *hk_nl_msg(struct hk_nl *nl, int flags, uint8_t cmd)
 
 /*
  * Send @msg (consumed) and process replies until the ack (or, for a dump,
- * NLMSG_DONE). Returns 0, or the kernel's negative errno (message in
- * nl->errmsg), or -EIO for a transport failure of libnl itself.
+ * NLMSG_DONE). One nl_recvmsgs() is not enough: it returns after the
+ * reply datagram and would leave the ack for the next request to
+ * mistake for its own (which is what nl_send_sync() does). Returns 0, or
+ * the kernel's negative errno (message in nl->errmsg), or -EIO for a
+ * transport failure of libnl itself.
  */
 static int hk_nl_transact(struct hk_nl *nl, struct nl_msg *msg)
 {
-	int dump = nlmsg_hdr(msg)->nlmsg_flags & NLM_F_DUMP;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	int ret;
 
 	nl->error = 0;
 	nl->errmsg[0] = '\0';
-	if (!dump) {
-		ret = nl_send_sync(nl->sk, msg);
-	} else {
-		ret = nl_send_auto(nl->sk, msg);
-		nlmsg_free(msg);
-		if (ret >= 0)
-			ret = nl_recvmsgs_default(nl->sk);
-	}
+	nl->done = 0;
+	nl_complete_msg(nl->sk, msg);
+	/* a dump ends with NLMSG_DONE; an ack after it would be left over */
+	if (nlh->nlmsg_flags & NLM_F_DUMP)
+		nlh->nlmsg_flags &= ~NLM_F_ACK;
+	ret = nl_send(nl->sk, msg);
+	nlmsg_free(msg);
+	while (ret >= 0 && !nl->done)
+		ret = nl_recvmsgs_default(nl->sk);
 	if (ret >= 0)
 		return 0;
 	return nl->error ? nl->error : -EIO;

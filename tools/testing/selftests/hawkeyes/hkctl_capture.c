@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hkctl end to end, in the VM with hawkeyes.ko loaded: the commands a user
+ * types, checked through what 'hkctl dump' reads back from the trace.
+ *
+ * The target is progs/hkctl_counter: N threads storing to hk_counter K
+ * times. Exact counts are asserted where the capture must be exact
+ * (rotation off, budget at its maximum, a buffer that holds the burst);
+ * loss is asserted to be counted, and counted the same way twice, where
+ * the buffer is made too small on purpose.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#define TRACE "/tmp/hkctl-test.trace"
+#define MAX_TIDS 64
+
+static char counter_path[PATH_MAX];
+
+static const char *counter(void)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (counter_path[0])
+		return counter_path;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return "progs/hkctl_counter";
+	self[n] = '\0';
+	snprintf(counter_path, sizeof(counter_path), "%s/progs/hkctl_counter", dirname(self));
+	return counter_path;
+}
+
+static void msleep(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Start argv with stdout/stderr into files (or /dev/null); returns the pid. */
+static pid_t spawn(const char *const argv[], const char *out, const char *err, uid_t uid)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid)
+		return pid;
+	fd = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	dup2(fd, 1);
+	fd = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	dup2(fd, 2);
+	fd = open("/dev/null", O_RDONLY);
+	dup2(fd, 0);
+	if (uid && (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
+		_exit(126);
+	execvp(argv[0], (char *const *)argv);
+	_exit(127);
+}
+
+static int wait_exit(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[1 << 22];
+	ssize_t n;
+	int fd;
+
+	buf[0] = '\0';
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return buf;
+	n = read(fd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return buf;
+}
+
+/* Run to completion; stdout in *out (static, until the next call). */
+static int run(const char *const argv[], char **out, char **err, uid_t uid)
+{
+	static char errbuf[1 << 14];
+	int rc = wait_exit(spawn(argv, "/tmp/hkctl-test.out", "/tmp/hkctl-test.err", uid));
+
+	snprintf(errbuf, sizeof(errbuf), "%s", slurp("/tmp/hkctl-test.err"));
+	if (err)
+		*err = errbuf;
+	if (out)
+		*out = slurp("/tmp/hkctl-test.out");
+	return rc;
+}
+
+struct dump {
+	uint64_t records;
+	uint64_t bad_kind, bad_size, bad_addr;
+	uint32_t tids[MAX_TIDS];
+	uint64_t per_tid[MAX_TIDS];
+	unsigned int ntids;
+	uint64_t region;
+	uint64_t kernel_lost, throttled, seq_gaps;
+	char end[64];
+	int rc;
+};
+
+/*
+ * Read TRACE back through 'hkctl dump': JSON for the records (the keys the
+ * documentation promises), text for the header, loss and end lines.
+ */
+static void read_trace(struct dump *d, const char *path)
+{
+	const char *const json[] = { "hkctl", "dump", "--format", "json", path, NULL };
+	const char *const text[] = { "hkctl", "dump", path, NULL };
+	unsigned long long tid, addr, size;
+	char kind[4], *p, *line, *save;
+	unsigned int i;
+
+	memset(d, 0, sizeof(d[0]));
+	if (run(text, &p, NULL, 0) != 0)
+		d->rc = 1;
+	for (line = strtok_r(p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "# region 0x%" SCNx64, &d->region) == 1)
+			continue;
+		if (sscanf(line, "# lost: kernel lost %" SCNu64 ", throttled %" SCNu64
+			   ", sequence gaps %" SCNu64, &d->kernel_lost, &d->throttled,
+			   &d->seq_gaps) == 3)
+			continue;
+		if (!strncmp(line, "# end: ", 7))
+			snprintf(d->end, sizeof(d->end), "%s", line + 7);
+	}
+	d->rc |= run(json, &p, NULL, 0) != 0;
+	for (line = strtok_r(p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "{\"time_ns\":%*u,\"pid\":%*u,\"tid\":%llu,\"cpu\":%*u,\"ip\":%*u,"
+			   "\"addr\":%llu,\"size\":%llu,\"kind\":\"%3[RW]\"", &tid, &addr, &size,
+			   kind) != 4) {
+			d->rc |= 2;
+			continue;
+		}
+		d->records++;
+		d->bad_kind += strcmp(kind, "W") != 0;
+		d->bad_size += size != 8;
+		d->bad_addr += addr != d->region;
+		for (i = 0; i < d->ntids && d->tids[i] != tid; i++)
+			;
+		if (i == d->ntids && i < MAX_TIDS)
+			d->tids[d->ntids++] = tid;
+		if (i < MAX_TIDS)
+			d->per_tid[i]++;
+	}
+}
+
+static int sessions_now(void)
+{
+	const char *const argv[] = { "hkctl", "status", NULL };
+	char *out, *p;
+
+	if (run(argv, &out, NULL, 0))
+		return -1;
+	p = strstr(out, "protocol version");
+	return p ? atoi(strstr(p, ", ") + 2) : -1;
+}
+
+FIXTURE(run) {
+};
+
+FIXTURE_VARIANT(run) {
+	int threads;
+	int writes;
+};
+
+FIXTURE_VARIANT_ADD(run, t1_k2000) { .threads = 1, .writes = 2000 };
+FIXTURE_VARIANT_ADD(run, t4_k500) { .threads = 4, .writes = 500 };
+FIXTURE_VARIANT_ADD(run, t12_k100) { .threads = 12, .writes = 100 };
+
+FIXTURE_SETUP(run)
+{
+}
+
+FIXTURE_TEARDOWN(run)
+{
+	unlink(TRACE);
+}
+
+/* hkctl run: exactly N x K write records of hk_counter, K per thread, nothing lost. */
+TEST_F_TIMEOUT(run, exact, 120)
+{
+	char n[16], k[16], *out, *err;
+	struct dump d;
+	unsigned int i;
+
+	snprintf(n, sizeof(n), "%d", variant->threads);
+	snprintf(k, sizeof(k), "%d", variant->writes);
+	const char *const argv[] = { "hkctl", "run", "-r", "hk_counter", "--rotate", "off",
+				     "--budget", "10000000", "--no-status", "-o", TRACE, "--",
+				     counter(), n, k, NULL };
+	ASSERT_EQ(0, run(argv, &out, &err, 0)) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(out, "done\n"));		/* the program's own outcome */
+	EXPECT_NE(NULL, strstr(err, "exited with status 0")) TH_LOG("%s", err);
+	read_trace(&d, TRACE);
+	ASSERT_EQ(0, d.rc);
+	EXPECT_NE(0, d.region);
+	EXPECT_EQ((uint64_t)variant->threads * variant->writes, d.records);
+	EXPECT_EQ(0, d.bad_kind);
+	EXPECT_EQ(0, d.bad_size);
+	EXPECT_EQ(0, d.bad_addr);
+	EXPECT_EQ(variant->threads, d.ntids);
+	for (i = 0; i < d.ntids; i++)
+		EXPECT_EQ(variant->writes, d.per_tid[i]) TH_LOG("tid %u", d.tids[i]);
+	EXPECT_EQ(0, d.kernel_lost);
+	EXPECT_EQ(0, d.seq_gaps);
+	EXPECT_EQ(0, d.throttled);
+	EXPECT_NE(NULL, strstr(d.end, "target exited")) TH_LOG("%s", d.end);
+}
+
+/* attach to a process whose threads do not exist yet: they are captured. */
+TEST_F_TIMEOUT(run, attach_before_threads, 120)
+{
+	char n[16], k[16], pid[16], *err;
+	struct dump d;
+	pid_t target;
+
+	snprintf(n, sizeof(n), "%d", variant->threads);
+	snprintf(k, sizeof(k), "%d", variant->writes);
+	const char *const targv[] = { counter(), n, k, "1500", "100", NULL };
+	target = spawn(targv, NULL, NULL, 0);
+	snprintf(pid, sizeof(pid), "%d", (int)target);
+	msleep(300);
+	const char *const argv[] = { "hkctl", "attach", pid, "-r", "hk_counter", "--rotate", "0",
+				     "--budget", "10000000", "-o", TRACE, NULL };
+	EXPECT_EQ(0, run(argv, NULL, &err, 0)) TH_LOG("%s", err);
+	EXPECT_EQ(0, wait_exit(target));
+	read_trace(&d, TRACE);
+	ASSERT_EQ(0, d.rc);
+	EXPECT_EQ((uint64_t)variant->threads * variant->writes, d.records);
+	EXPECT_EQ(variant->threads, d.ntids);
+	EXPECT_EQ(0, d.kernel_lost);
+	EXPECT_NE(NULL, strstr(d.end, "target exited"));
+}
+
+FIXTURE(background) {
+	pid_t target, hkctl;
+	char pid[16];
+};
+
+FIXTURE_SETUP(background)
+{
+	const char *const targv[] = { counter(), "2", "0", "0", "1000", NULL };
+
+	self->target = spawn(targv, NULL, NULL, 0);
+	snprintf(self->pid, sizeof(self->pid), "%d", (int)self->target);
+	msleep(200);
+	const char *const argv[] = { "hkctl", "attach", self->pid, "-r", "hk_counter",
+				     "--no-status", "-o", TRACE, NULL };
+	self->hkctl = spawn(argv, NULL, "/tmp/hkctl-bg.err", 0);
+	msleep(1500);
+}
+
+FIXTURE_TEARDOWN(background)
+{
+	if (self->hkctl > 0) {
+		kill(self->hkctl, SIGKILL);
+		waitpid(self->hkctl, NULL, 0);
+	}
+	kill(self->target, SIGKILL);
+	waitpid(self->target, NULL, 0);
+	unlink(TRACE);
+}
+
+TEST_F_TIMEOUT(background, sigint_ends_cleanly, 60)
+{
+	struct dump d;
+
+	ASSERT_EQ(0, kill(self->hkctl, SIGINT));
+	EXPECT_EQ(0, wait_exit(self->hkctl)) TH_LOG("%s", slurp("/tmp/hkctl-bg.err"));
+	self->hkctl = 0;
+	read_trace(&d, TRACE);
+	EXPECT_EQ(0, d.rc);
+	EXPECT_GT(d.records, 0);
+	EXPECT_NE(NULL, strstr(d.end, "interrupted by a signal")) TH_LOG("%s", d.end);
+	EXPECT_EQ(0, sessions_now());
+	EXPECT_EQ(0, kill(self->target, 0));	/* still running */
+}
+
+TEST_F_TIMEOUT(background, sigkill_leaves_no_session, 60)
+{
+	const char *const again[] = { "hkctl", "attach", self->pid, "-r", "hk_counter",
+				      "-d", "1", "-o", TRACE ".2", NULL };
+	char *err;
+	struct dump d;
+
+	ASSERT_EQ(0, kill(self->hkctl, SIGKILL));
+	EXPECT_EQ(128 + SIGKILL, wait_exit(self->hkctl));
+	self->hkctl = 0;
+	msleep(200);
+	EXPECT_EQ(0, sessions_now());
+	EXPECT_EQ(0, kill(self->target, 0));
+	/* the file has no END: dump says so and fails */
+	read_trace(&d, TRACE);
+	EXPECT_NE(0, d.rc);
+	/* and a new capture works */
+	EXPECT_EQ(0, run(again, NULL, &err, 0)) TH_LOG("%s", err);
+	read_trace(&d, TRACE ".2");
+	EXPECT_EQ(0, d.rc);
+	EXPECT_GT(d.records, 0);
+	EXPECT_NE(NULL, strstr(d.end, "duration elapsed")) TH_LOG("%s", d.end);
+	unlink(TRACE ".2");
+}
+
+TEST_F_TIMEOUT(background, status_then_detach, 60)
+{
+	const char *const status[] = { "hkctl", "status", NULL };
+	char want[64], id[16], *out, *p;
+	struct dump d;
+
+	ASSERT_EQ(0, run(status, &out, NULL, 0));
+	snprintf(want, sizeof(want), ": pid %s,", self->pid);
+	p = strstr(out, want);
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	while (p > out && p[-1] != ' ')
+		p--;
+	snprintf(id, sizeof(id), "%d", atoi(p));
+	EXPECT_NE(NULL, strstr(out, "regions: 0x")) TH_LOG("%s", out);
+	/* the main thread and the two writers */
+	EXPECT_NE(NULL, strstr(out, "3 threads")) TH_LOG("%s", out);
+	const char *const detach[] = { "hkctl", "detach", id, NULL };
+	EXPECT_EQ(0, run(detach, NULL, NULL, 0));
+	EXPECT_EQ(0, wait_exit(self->hkctl)) TH_LOG("%s", slurp("/tmp/hkctl-bg.err"));
+	self->hkctl = 0;
+	read_trace(&d, TRACE);
+	EXPECT_EQ(0, d.rc);
+	EXPECT_NE(NULL, strstr(d.end, "detached")) TH_LOG("%s", d.end);
+	const char *const again[] = { "hkctl", "detach", id, NULL };
+	EXPECT_EQ(2, run(again, NULL, &p, 0));
+	EXPECT_NE(NULL, strstr(p, "cannot detach")) TH_LOG("%s", p);
+}
+
+/* An unprivileged user may not watch root's process, but may watch its own. */
+TEST_F_TIMEOUT(background, unprivileged, 60)
+{
+	const char *const attach_root[] = { "hkctl", "attach", self->pid, "-r", "0x1000+8",
+					    "-o", "/tmp/hkctl-unpriv.trace", NULL };
+	const char *const own[] = { "hkctl", "run", "-r", "hk_counter", "-o",
+				    "/tmp/hkctl-unpriv.trace", "--", counter(), "2", "100", NULL };
+	char *err;
+	struct dump d;
+
+	EXPECT_EQ(2, run(attach_root, NULL, &err, 65534));
+	EXPECT_NE(NULL, strstr(err, "ermission")) TH_LOG("%s", err);
+	EXPECT_NE(0, access("/tmp/hkctl-unpriv.trace", F_OK));
+	EXPECT_EQ(0, run(own, NULL, &err, 65534)) TH_LOG("%s", err);
+	read_trace(&d, "/tmp/hkctl-unpriv.trace");
+	EXPECT_EQ(0, d.rc);
+	EXPECT_GT(d.records, 0);
+	unlink("/tmp/hkctl-unpriv.trace");
+}
+
+/* A 16-record buffer under a flood: loss is counted, twice, and the same. */
+TEST(overflow_counted)
+{
+	const char *const argv[] = { "hkctl", "run", "-r", "hk_counter", "--rotate", "off",
+				     "--budget", "10000000", "--buffer", "16", "--no-status",
+				     "-o", TRACE, "--", counter(), "4", "20000", NULL };
+	char *err;
+	struct dump d;
+	int lost_reported;
+
+	ASSERT_EQ(0, run(argv, NULL, &err, 0)) TH_LOG("%s", err);
+	lost_reported = strstr(err, "lost 0 ") == NULL && strstr(err, "lost ") != NULL;
+	read_trace(&d, TRACE);
+	ASSERT_EQ(0, d.rc);
+	EXPECT_TRUE(lost_reported);
+	EXPECT_GT(d.kernel_lost, 0);
+	EXPECT_EQ(d.kernel_lost, d.seq_gaps);
+	EXPECT_EQ(80000, d.records + d.kernel_lost + d.throttled)
+		TH_LOG("records %" PRIu64 " lost %" PRIu64 " throttled %" PRIu64,
+		       d.records, d.kernel_lost, d.throttled);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Target for the hkctl selftests: hkctl_counter N K [WAIT_MS [DELAY_US]]
+ *
+ * Waits WAIT_MS (so that a test can attach to a process whose threads do
+ * not exist yet), then starts N threads that each store to the global
+ * hk_counter K times, DELAY_US apart (0: as fast as possible; K = 0:
+ * forever). Prints "tid T" per thread, then "done" when all joined, and
+ * exits 0: a changed outcome would show that watching changed behaviour.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+volatile long hk_counter;
+static long k, delay_us;
+static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *worker(void *arg)
+{
+	long i;
+
+	pthread_mutex_lock(&print_lock);
+	printf("tid %ld\n", (long)syscall(SYS_gettid));
+	fflush(stdout);
+	pthread_mutex_unlock(&print_lock);
+	for (i = 0; !k || i < k; i++) {
+		hk_counter = i;
+		if (delay_us)
+			usleep(delay_us);
+	}
+	return arg;
+}
+
+int main(int argc, char *argv[])
+{
+	pthread_t th[256];
+	long n, i;
+
+	if (argc < 3)
+		return 2;
+	n = atol(argv[1]);
+	k = atol(argv[2]);
+	if (argc > 3)
+		usleep(atol(argv[3]) * 1000);
+	if (argc > 4)
+		delay_us = atol(argv[4]);
+	if (n < 1 || n > 256)
+		return 2;
+	for (i = 0; i < n; i++)
+		if (pthread_create(&th[i], NULL, worker, NULL))
+			return 2;
+	for (i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	printf("done\n");
+	return 0;
+}
