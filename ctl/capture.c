@@ -235,6 +235,7 @@ struct cap {
 	struct cap_thread *threads;
 	size_t nthreads;
 	uint64_t final_sequenced;	/* from END: hits that got a sequence number */
+	struct hk_nl_session final;	/* from END: the session's last counters */
 	/* end */
 	int ended;			/* END received */
 	uint32_t end_reason;		/* enum hk_trace_end_reason */
@@ -324,6 +325,7 @@ static void cap_on_end(void *arg, uint32_t session, uint32_t reason, uint64_t lo
 	c->ended = 1;
 	c->kernel_lost = lost;
 	c->throttled = throttled;
+	c->final = *final;
 	if (final->hits >= final->throttled)
 		c->final_sequenced = final->hits - final->throttled;
 	switch (reason) {
@@ -743,6 +745,17 @@ static void cap_summary(struct cap *c, uint64_t end_ns)
 		fprintf(stderr, "%s %s: warning: the module counted %" PRIu64
 			" lost records but %" PRIu64 " sequence numbers are missing\n",
 			hk_prog, c->cmd, c->kernel_lost, gaps);
+	/*
+	 * Over budget the module pauses a thread's watchpoints: accesses in
+	 * a pause are not hits at all, so no count above includes them.
+	 */
+	if (c->final.disables)
+		fprintf(stderr, "%s %s: note: the hit budget (%u/s) paused watchpoints %" PRIu64
+			" times; accesses during the pauses were not seen (raise --budget)\n",
+			hk_prog, c->cmd, c->info.budget, c->final.disables);
+	if (c->final.reg_fails)
+		fprintf(stderr, "%s %s: note: %u watchpoint registrations failed (debug registers in use by a debugger?)\n",
+			hk_prog, c->cmd, c->final.reg_fails);
 }
 
 static int cap_finish(struct cap *c)
