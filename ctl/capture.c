@@ -230,6 +230,7 @@ struct cap {
 	uint64_t throttled;
 	uint64_t overruns;
 	uint64_t last_lost_written;
+	uint64_t next_lost_ns;		/* LOST chunks at most once a second */
 	int write_error;
 	/* threads seen */
 	struct cap_thread *threads;
@@ -620,14 +621,18 @@ static int cap_drain(struct cap *c)
 	return 0;
 }
 
-/* Write a LOST chunk when loss grew, so an interrupted file still shows it. */
-static void cap_note_loss(struct cap *c)
+/*
+ * Write a LOST chunk when loss grew, so an interrupted file still shows
+ * it; at most once a second, the file is for records.
+ */
+static void cap_note_loss(struct cap *c, uint64_t now)
 {
 	struct hk_trace_lost l;
 	uint64_t total = c->kernel_lost + c->throttled + c->overruns;
 
-	if (total == c->last_lost_written)
+	if (total == c->last_lost_written || now < c->next_lost_ns)
 		return;
+	c->next_lost_ns = now + CAPTURE_STATUS_NS;
 	c->last_lost_written = total;
 	cap_lost(c, &l);
 	hk_trace_write_lost(c->trace, &l);
@@ -689,7 +694,7 @@ static int cap_loop(struct cap *c, int sfd)
 			cap_status_line(c, now);
 			c->next_status_ns = now + CAPTURE_STATUS_NS;
 		}
-		cap_note_loss(c);
+		cap_note_loss(c, now);
 		/*
 		 * The module sends END when the target exits; if that does not
 		 * come within the grace period, end on our own rather than hang.
