@@ -18,12 +18,17 @@ V ?= 0
 
 TOP := $(CURDIR)
 KREL = $(shell $(TOP)/scripts/kernel-release $(KVER))
+ifeq ($(KVER),debug)
+# the build tree of scripts/build-debug-kernel serves as its headers
+KDIR ?= $(shell $(TOP)/scripts/build-debug-kernel --dir)
+else
 KDIR ?= /usr/src/linux-headers-$(KREL)
+endif
 KBUILD_OUT = $(TOP)/.build/$(KREL)
 
 export TOP
 
-.PHONY: all module ctl analyzer selftests check demo bench clean distclean deps kselftest-headers
+.PHONY: all module ctl analyzer selftests check check-debug demo bench clean distclean deps kselftest-headers
 
 all: module ctl selftests
 
