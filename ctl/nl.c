@@ -476,11 +476,17 @@ int hk_nl_fd(const struct hk_nl *nl)
 	return nl_socket_get_fd(nl->sk);
 }
 
+/*
+ * Bounded, so that a target flooding the socket cannot keep the caller
+ * from its signals and deadlines: poll() reports the rest right away.
+ */
+#define HK_NL_RECV_BATCH 256
+
 int hk_nl_recv(struct hk_nl *nl, uint64_t *overruns)
 {
-	int total = 0, ret;
+	int total = 0, reads = 0, ret;
 
-	for (;;) {
+	while (reads++ < HK_NL_RECV_BATCH) {
 		nl->handled = 0;
 		errno = 0;
 		ret = nl_recvmsgs_default(nl->sk);
@@ -496,4 +502,5 @@ int hk_nl_recv(struct hk_nl *nl, uint64_t *overruns)
 		}
 		return nl->error ? nl->error : -EIO;
 	}
+	return total;
 }

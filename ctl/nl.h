@@ -122,8 +122,9 @@ int hk_nl_fd(const struct hk_nl *nl);
 int hk_nl_rcvbuf(const struct hk_nl *nl);
 
 /*
- * Process every notification queued on a session handle without blocking.
- * Returns the number of messages handled (0: nothing was queued), or
+ * Process the notifications queued on a session handle without blocking,
+ * at most a few hundred per call. Returns the number of messages handled
+ * (0: nothing was queued), or
  * -errno. A socket overrun (ENOBUFS) is counted in *overruns and is not an
  * error: the module counts what it could not deliver.
  */

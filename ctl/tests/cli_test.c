@@ -114,6 +114,28 @@ TEST(run_resolves_at_main)
 	EXPECT_ERR("region 'hk_no_such_var'", "run", "-r", "hk_no_such_var", "--", prog, "/tmp");
 }
 
+/* Without a 'main' symbol, run stops at the ELF entry: libraries are mapped by then too. */
+TEST(run_stripped_stops_at_entry)
+{
+	char prog[512], cmd[1200];
+	const char *stripped = "/tmp/hk-cli-stripped";
+
+	snprintf(prog, sizeof(prog), "%s/region_target-pie", hk_test_env("PROGS", "tests/bin/progs"));
+	snprintf(cmd, sizeof(cmd), "strip -s -o %s %s", stripped, prog);
+	ASSERT_EQ(0, system(cmd));
+	/* really no .symtab, and main is not exported in .dynsym */
+	snprintf(cmd, sizeof(cmd), "readelf -SW --dyn-syms %s | grep -qE '[.]symtab| main$'",
+		 stripped);
+	ASSERT_NE(0, system(cmd));
+	RUN("run", "-r", "_IO_2_1_stdout_", "-o", "/tmp/hk-cli-run.trace", "--", stripped, "/tmp");
+	EXPECT_EQ(NULL, strstr(err, "region '")) TH_LOG("stderr: %s", err);
+	EXPECT_EQ(NULL, strstr(err, "cannot")) TH_LOG("stderr: %s", err);
+	/* the executable's own symbols are gone with its symbol table */
+	EXPECT_ERR("region 'hk_test_var'", "run", "-r", "hk_test_var", "--", stripped, "/tmp");
+	unlink("/tmp/hk-cli-run.trace");
+	unlink(stripped);
+}
+
 FIXTURE(trace) {
 	char path[64];
 };
