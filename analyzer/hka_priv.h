@@ -166,6 +166,9 @@ int hka_symtab_code(struct hka_symtab *st, const char *path, uint64_t start, uin
 const char *hka_symtab_symbol_at(struct hka_symtab *st, const char *path, uint64_t addr);
 /* Name of the symbol a PLT/GOT slot is relocated against, or NULL. */
 const char *hka_symtab_slot_name(struct hka_symtab *st, const char *path, uint64_t slot);
+/* Addresses of line-table rows for (basename of) file:line; returns the count. */
+int hka_symtab_line_addrs(struct hka_symtab *st, const char *path, const char *file,
+			  unsigned int line, uint64_t *addrs, int max);
 /* Does the DWARF type of global variable name carry DW_TAG_atomic_type? */
 bool hka_symtab_global_is_atomic(struct hka_symtab *st, const char *path, const char *name);
 

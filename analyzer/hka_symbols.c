@@ -300,3 +300,41 @@ bool hka_symtab_global_is_atomic(struct hka_symtab *st, const char *path, const 
 	}
 	return false;
 }
+
+static const char *hka_base(const char *p)
+{
+	const char *b = strrchr(p, '/');
+
+	return b ? b + 1 : p;
+}
+
+int hka_symtab_line_addrs(struct hka_symtab *st, const char *path, const char *file,
+			  unsigned int line, uint64_t *addrs, int max)
+{
+	struct hka_symtab_mod *m = hka_symtab_module(st, path, NULL);
+	Dwarf_Die *cu = NULL;
+	Dwarf_Addr bias;
+	int n = 0;
+
+	if (!m)
+		return 0;
+	while ((cu = dwfl_module_nextcu(m->mod, cu, &bias))) {
+		Dwarf_Lines *lines;
+		size_t nl, i;
+
+		if (dwarf_getsrclines(cu, &lines, &nl))
+			continue;
+		for (i = 0; i < nl && n < max; i++) {
+			Dwarf_Line *l = dwarf_onesrcline(lines, i);
+			const char *src = dwarf_linesrc(l, NULL, NULL);
+			Dwarf_Addr addr;
+			int ln = 0;
+
+			if (!src || dwarf_lineno(l, &ln) || (unsigned int)ln != line ||
+			    strcmp(hka_base(src), hka_base(file)) || dwarf_lineaddr(l, &addr))
+				continue;
+			addrs[n++] = addr + bias - m->bias;
+		}
+	}
+	return n;
+}

@@ -222,7 +222,18 @@ static int hka_tsan_frame(struct hka_tsan_parser *ps, char *line, struct hka_err
 	f.module = open + 1;
 	if (open > p)
 		open[-1] = '\0';
-	sp = strrchr(p, ' ');
+	/*
+	 * "function location": both may hold spaces ("poll(int) const",
+	 * "/src/a b/x.c:7:4"); a path starts at " /", " ./" or " ../",
+	 * otherwise the location is the last word.
+	 */
+	sp = strstr(p, " /");
+	if (!sp)
+		sp = strstr(p, " ./");
+	if (!sp)
+		sp = strstr(p, " ../");
+	if (!sp)
+		sp = strrchr(p, ' ');
 	if (sp) {
 		*sp = '\0';
 		hka_tsan_location(sp + 1, &f);

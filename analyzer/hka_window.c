@@ -5,6 +5,10 @@
  * accesses is the number of uops on the shortest static path between them
  * in the function's CFG (Dijkstra; weights from hka_code.c's estimate).
  *
+ * Only forward edges are followed: a path that needs a backward branch
+ * pairs accesses of different loop iterations, which turned every loop
+ * into extra reversed cycles of the same bug.
+ *
  * Presets are reorder-buffer sizes as published by Arm for each core (see
  * Documentation/hawkeyes/analysis.rst). The default is the largest common
  * server window: a migration scan must not miss a reorder on the biggest
@@ -117,7 +121,9 @@ void hka_window_distances(const struct hka_func *fn, uint32_t a, unsigned int bl
 		for (k = 0; k < 2; k++) {
 			uint32_t v = in->succ[k], d = dist[u] + in->uops;
 
-			if (v == HKA_NO_INDEX || d > limit || d >= dist[v])
+			/* a backward branch closes a loop: intervals stay within
+			 * one iteration (analysis.rst, limits) */
+			if (v == HKA_NO_INDEX || v <= u || d > limit || d >= dist[v])
 				continue;
 			/* stale entries are harmless (they relax nothing); the heap
 			 * holds at most one entry per successful relaxation: 2n+1 */
