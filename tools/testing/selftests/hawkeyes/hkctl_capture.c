@@ -356,6 +356,23 @@ TEST_F_TIMEOUT(background, status_then_detach, 60)
 	EXPECT_NE(NULL, strstr(p, "cannot detach")) TH_LOG("%s", p);
 }
 
+/* rmmod ends the capture cleanly: the trace is complete, with the module's reason. */
+TEST_F_TIMEOUT(background, rmmod_ends_capture, 60)
+{
+	struct dump d;
+
+	ASSERT_EQ(0, system("rmmod hawkeyes"));
+	EXPECT_EQ(0, wait_exit(self->hkctl)) TH_LOG("%s", slurp("/tmp/hkctl-bg.err"));
+	self->hkctl = 0;
+	EXPECT_EQ(0, kill(self->target, 0));
+	ASSERT_EQ(0, system("insmod /opt/hawkeyes/hawkeyes.ko"));
+	read_trace(&d, TRACE);
+	EXPECT_EQ(0, d.rc);
+	EXPECT_GT(d.records, 0);
+	EXPECT_NE(NULL, strstr(d.end, "ended by the module")) TH_LOG("%s", d.end);
+	EXPECT_EQ(0, sessions_now());
+}
+
 /* An unprivileged user may not watch root's process, but may watch its own. */
 TEST_F_TIMEOUT(background, unprivileged, 60)
 {
@@ -374,6 +391,25 @@ TEST_F_TIMEOUT(background, unprivileged, 60)
 	EXPECT_EQ(0, d.rc);
 	EXPECT_GT(d.records, 0);
 	unlink("/tmp/hkctl-unpriv.trace");
+}
+
+/* execve() ends the capture; hkctl run still waits for the new image to exit. */
+TEST(exec_ends_capture)
+{
+	const char *const argv[] = { "hkctl", "run", "-r", "hk_counter", "--rotate", "off",
+				     "--budget", "10000000", "--no-status", "-o", TRACE, "--",
+				     counter(), "2", "100", "0", "0", "exec", NULL };
+	char *out, *err;
+	struct dump d;
+
+	ASSERT_EQ(0, run(argv, &out, &err, 0)) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "exited with status 0")) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(out, "done\n"));	/* printed by the new image */
+	read_trace(&d, TRACE);
+	EXPECT_EQ(0, d.rc);
+	EXPECT_EQ(200, d.records);
+	EXPECT_NE(NULL, strstr(d.end, "target called execve")) TH_LOG("%s", d.end);
+	unlink(TRACE);
 }
 
 /* A 16-record buffer under a flood: loss is counted, twice, and the same. */

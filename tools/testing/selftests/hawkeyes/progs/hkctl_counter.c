@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Target for the hkctl selftests: hkctl_counter N K [WAIT_MS [DELAY_US]]
+ * Target for the hkctl selftests: hkctl_counter N K [WAIT_MS [DELAY_US [exec]]]
  *
  * Waits WAIT_MS (so that a test can attach to a process whose threads do
  * not exist yet), then starts N threads that each store to the global
  * hk_counter K times, DELAY_US apart (0: as fast as possible; K = 0:
  * forever). Prints "tid T" per thread, then "done" when all joined, and
  * exits 0: a changed outcome would show that watching changed behaviour.
+ * With "exec", it then execs itself as "hkctl_counter 1 1" instead.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -54,6 +56,11 @@ int main(int argc, char *argv[])
 			return 2;
 	for (i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
+	if (argc > 5 && !strcmp(argv[5], "exec")) {
+		fflush(stdout);
+		execl("/proc/self/exe", argv[0], "1", "1", (char *)NULL);
+		return 3;
+	}
 	printf("done\n");
 	return 0;
 }
