@@ -344,7 +344,12 @@ static void hk_probe_fork(void *data, struct task_struct *parent,
 {
 	struct hk_session *s;
 
-	if (list_empty(&hk_sessions) || child->tgid == child->pid)
+	/*
+	 * Not a new thread, or one that never runs user code (io_uring
+	 * workers): it would never run tw_reg.
+	 */
+	if (list_empty(&hk_sessions) || child->tgid == child->pid ||
+	    (child->flags & (PF_KTHREAD | PF_IO_WORKER)))
 		return;
 	rcu_read_lock();
 	list_for_each_entry_rcu(s, &hk_sessions, node) {
@@ -544,8 +549,9 @@ static void hk_session_work(struct work_struct *work)
 	mutex_lock(&s->lock);
 	if (s->state == HK_S_LIVE) {
 		hk_session_reenable(s);
-		if (s->rotate_ticks && ++s->ticks >= s->rotate_ticks) {
-			s->ticks = 0;
+		if (s->rotate_ticks && ktime_get_ns() >= s->next_rotate_ns) {
+			s->next_rotate_ns = ktime_get_ns() +
+					    (u64)s->opts.rotate_ms * NSEC_PER_MSEC;
 			hk_session_rotate(s);
 		}
 	}
@@ -764,12 +770,13 @@ retry:
 	}
 
 	mutex_lock(&s->lock);
-	for (i = 0; i < cnt; i++) {
+	for (i = 0; i < cnt && s->state == HK_S_LIVE; i++) {
 		struct hk_thread *thr;
 		int ret;
 
 		t = snap[i];
-		if ((t->flags & PF_EXITING) || xa_load(&s->thread_xa, t->pid))
+		if ((t->flags & (PF_EXITING | PF_IO_WORKER)) ||
+		    xa_load(&s->thread_xa, t->pid))
 			continue;
 		thr = hk_thread_new(s, t, GFP_KERNEL);
 		if (!thr) {
@@ -920,6 +927,7 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 	if (ret)
 		goto err_session;
 	s->start_ns = ktime_get_ns();
+	s->next_rotate_ns = s->start_ns + (u64)s->opts.rotate_ms * NSEC_PER_MSEC;
 
 	mutex_lock(&hk_sessions_lock);
 	if (hk_shutting_down) {
@@ -956,7 +964,12 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 	s->id = hk_next_id++;
 	hk_nr_sessions++;
 	hk_buffer_bytes += buf_bytes;
-	/* Live from here: the fork probe adds threads created from now on. */
+	/*
+	 * Live from here: the fork probe adds threads created from now on,
+	 * and the target may exit and end the session at any time, so keep
+	 * our own reference until we are done with it.
+	 */
+	kref_get(&s->ref);
 	list_add_tail_rcu(&s->node, &hk_sessions);
 	mutex_unlock(&hk_sessions_lock);
 
@@ -969,11 +982,17 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 			NL_SET_ERR_MSG_FMT_MOD(extack, "could not arm any thread (%d)", ret);
 		s->quiet = true;
 		hk_session_end(s, HK_END_ERROR);
+		hk_session_put(s);
 		put_task_struct(task);
 		return ret;
 	}
-	hrtimer_start(&s->timer, ms_to_ktime(HK_TICK_MS), HRTIMER_MODE_REL);
+	/* Under the lock: hk_session_stop() cancels the timer after ENDING. */
+	mutex_lock(&s->lock);
+	if (s->state == HK_S_LIVE)
+		hrtimer_start(&s->timer, ms_to_ktime(HK_TICK_MS), HRTIMER_MODE_REL);
+	mutex_unlock(&s->lock);
 	*id = s->id;
+	hk_session_put(s);
 	put_task_struct(task);
 	return 0;
 
@@ -1115,7 +1134,12 @@ int __init hk_session_init(void)
 			return -ENOENT;
 		}
 	}
-	hk_wq = alloc_workqueue("hawkeyes", 0, 0);
+	/*
+	 * High priority: the tick work must run every tick even when the
+	 * target's threads keep every CPU busy, or throttled threads stay
+	 * disabled, rotation lags and the ring overflows.
+	 */
+	hk_wq = alloc_workqueue("hawkeyes", WQ_HIGHPRI, 0);
 	if (!hk_wq)
 		return -ENOMEM;
 	for (i = 0; i < ARRAY_SIZE(hk_tps); i++) {

@@ -82,7 +82,7 @@ struct hk_session {
 	u32 window;			/* first unit armed, @lock */
 	u32 nr_threads;			/* @lock */
 	u32 nr_wp;			/* @lock */
-	u32 ticks;			/* ticks since the last rotation */
+	u64 next_rotate_ns;		/* next rotation due, @lock */
 	u32 covered_units;		/* units armed at least once, @lock */
 	u64 coverage_bytes;		/* their bytes, @lock */
 	u64 rotations;			/* @lock */

@@ -182,7 +182,8 @@ TEST_F_TIMEOUT(life, rotation, 60)
 		TH_LOG("%s", self->c.extack);
 	EXPECT_EQ(8, self->c.info.units);
 	EXPECT_EQ(4, self->c.info.slots);
-	EXPECT_EQ(32, self->c.info.coverage);
+	/* 4 units armed at attach; a rotation may already have happened */
+	EXPECT_LE(32, self->c.info.coverage);
 	hk_cl_poll_until(&self->c, 500, NULL, NULL);
 	ASSERT_EQ(0, hk_cl_get_session(&self->c, id));
 	EXPECT_LT(2, self->c.info.rotations);

@@ -224,6 +224,7 @@ struct unpriv_arg {
 /* 0: root target refused with EPERM + message, own target attached. */
 static int unpriv_body(void *p)
 {
+	struct hk_opts_arg o = { .budget = HK_MAX_BUDGET };
 	struct unpriv_arg *a = p;
 	struct hk_region_arg r = { a->var, 8 };
 	struct hk_target own;
@@ -241,7 +242,8 @@ static int unpriv_body(void *p)
 	if (hk_target_start(&own, "writer", NULL))
 		return 3;
 	r.start = own.var;
-	ret = hk_cl_attach(&c, own.pid, &r, 1, NULL, &id);
+	/* no budget: 200 stores in a burst would exceed the default's 100/tick */
+	ret = hk_cl_attach(&c, own.pid, &r, 1, &o, &id);
 	fprintf(stderr, "# as uid %d, attach to own %d: %d \"%s\"\n", getuid(),
 		own.pid, ret, c.extack);
 	if (ret)

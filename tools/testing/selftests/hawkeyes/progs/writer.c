@@ -13,7 +13,10 @@
  *   ping      reply "pong COUNT" (writes done by loop threads so far)
  *   exec      execve() this program again with "--again"; the new image
  *             prints its hello line (again) instead of a reply
- *   exit      exit(0) from a secondary thread (the main one exits last)
+ *   bench N M W  N threads each run M iterations of W rounds of private
+ *             arithmetic followed by one store to the global; reply
+ *             "elapsed_ns NS" (wall time of the whole run)
+ *   exit      exit(0)
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 volatile uint64_t hk_var __attribute__((aligned(64)));
@@ -59,6 +63,37 @@ static void *worker_fn(void *arg)
 	return NULL;
 }
 
+struct bench {
+	pthread_t th;
+	long iters, work;
+	uint64_t sink;
+};
+
+static void *bench_fn(void *arg)
+{
+	struct bench *b = arg;
+	uint64_t x = (uintptr_t)b | 1;
+
+	for (long i = 0; i < b->iters; i++) {
+		for (long j = 0; j < b->work; j++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+		}
+		hk_store(x);
+	}
+	b->sink = x;
+	return NULL;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 static void *loop_fn(void *arg)
 {
 	uint64_t i = 0;
@@ -95,6 +130,24 @@ int main(int argc, char **argv)
 				printf(" %d", w[i].tid);
 			printf("\n");
 			free(w);
+		} else if (!strncmp(line, "bench", 5)) {
+			long m, wk;
+			struct bench *b;
+			uint64_t t0;
+
+			if (sscanf(line, "bench %d %ld %ld", &n, &m, &wk) != 3)
+				continue;
+			b = calloc(n, sizeof(*b));
+			t0 = now_ns();
+			for (int i = 0; i < n; i++) {
+				b[i].iters = m;
+				b[i].work = wk;
+				pthread_create(&b[i].th, NULL, bench_fn, &b[i]);
+			}
+			for (int i = 0; i < n; i++)
+				pthread_join(b[i].th, NULL);
+			printf("elapsed_ns %llu\n", (unsigned long long)(now_ns() - t0));
+			free(b);
 		} else if (sscanf(line, "loop %d", &n) == 1) {
 			for (int i = 0; i < n; i++) {
 				pthread_t th;
