@@ -90,7 +90,7 @@ TEST(attach_region_errors_name_the_spec)
 	}
 	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
 	EXPECT_ERR("region 'no_such_thing': no symbol, mapping or address", "attach", pidbuf,
-		   "-r", "[heap]", "-r", "no_such_thing", "-o", "/tmp/hk-cli-never.trace");
+		   "-r", "[stack]", "-r", "no_such_thing", "-o", "/tmp/hk-cli-never.trace");
 	EXPECT_ERR("region '[nope]': pid", "attach", pidbuf, "-r", "[nope]");
 	EXPECT_NE(0, access("/tmp/hk-cli-never.trace", F_OK));
 	kill(pid, SIGKILL);
