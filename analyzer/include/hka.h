@@ -102,6 +102,36 @@ int hka_tsan_parse_file(struct hka_stream *s, const char *path,
 int hka_tsan_parse_buf(struct hka_stream *s, const char *name, const char *buf,
 		       size_t len, const struct hka_config *cfg, struct hka_error *err);
 
+/*
+ * Captured instruction pointers (hka_resolve.c): which instruction of the
+ * binary at path made the access a watchpoint reported at ip (module-
+ * relative, as in the ELF file), what it does to memory and how wide. With
+ * after, ip is the instruction after the access (x86 data breakpoints).
+ * A resolver caches per ip; it is not thread-safe.
+ */
+struct hka_insn_access {
+	uint64_t ip;		/* the accessing instruction */
+	bool read, write;	/* it reads / writes memory (both: RMW) */
+	bool atomic_rmw;	/* locked RMW (x86 lock/xchg): a full barrier */
+	bool acquire, release;	/* the access itself orders (arm64 ldar/stlr) */
+	unsigned int size;	/* bytes of its memory operand, 0 unknown */
+	int machine;		/* EM_X86_64, EM_AARCH64 */
+	char text[72];		/* disassembly */
+};
+
+struct hka_resolver;
+struct hka_resolver *hka_resolver_new(void);
+void hka_resolver_free(struct hka_resolver *r);
+int hka_resolve_access(struct hka_resolver *r, const char *path, uint64_t ip, bool after,
+		       struct hka_insn_access *acc, struct hka_error *err);
+/*
+ * The symbol of path containing the module-relative data address addr and
+ * whether its DWARF type is _Atomic. 0, or -ENOENT (no symbol: heap, stack).
+ * *name lives as long as the resolver.
+ */
+int hka_resolve_data(struct hka_resolver *r, const char *path, uint64_t addr,
+		     const char **name, bool *atomic);
+
 struct hka_result;
 
 int hka_analyze(struct hka_stream *s, const struct hka_config *cfg,

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Resolving captured instruction pointers: a watchpoint hit says where the
+ * thread was, not which instruction touched memory nor how. On x86 a data
+ * breakpoint is a trap, so the reported ip is the instruction *after* the
+ * access, and a read/write watchpoint does not say which of the two fired.
+ * This file finds the accessing instruction in the binary and reads its
+ * kind and size from the instruction itself.
+ *
+ * It reuses the analysis' own layers: hka_symtab_lookup() for the function
+ * around the ip, hka_func_decode() (Capstone) for its instructions, whose
+ * boundaries are the only reliable way to step back over variable-length
+ * x86 code: the instruction before ip is the one that ends at ip. Only the
+ * size of the memory operand is not in struct hka_insn; it comes from one
+ * more Capstone decode of that single instruction.
+ *
+ * Records repeat the same few ips millions of times, so results are cached
+ * per (binary, ip) and decoded functions per (binary, function start).
+ * A resolver is single-threaded, like the symtab it owns.
+ */
+#include <capstone/capstone.h>
+#include <elf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hka_priv.h"
+
+struct hka_resolver {
+	struct hka_symtab *st;
+	struct hka_arena names;		/* binary paths: the symtab keeps pointers */
+	struct hka_vec funcs;		/* struct hka_func */
+	struct hka_map func_map;	/* (path hash, start) -> funcs index */
+	struct hka_vec results;		/* struct hka_resolved_slot */
+	struct hka_map result_map;	/* (path hash, ip | after) -> results index */
+	csh cs[2];			/* x86-64, AArch64; opened on first use */
+	bool cs_open[2];
+};
+
+struct hka_resolved_slot {
+	int rc;
+	struct hka_insn_access acc;
+};
+
+struct hka_resolver *hka_resolver_new(void)
+{
+	struct hka_resolver *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->st = hka_symtab_new();
+	if (!r->st) {
+		free(r);
+		return NULL;
+	}
+	hka_vec_init(&r->funcs, sizeof(struct hka_func));
+	hka_vec_init(&r->results, sizeof(struct hka_resolved_slot));
+	return r;
+}
+
+void hka_resolver_free(struct hka_resolver *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->funcs.n; i++)
+		hka_func_release(HKA_VEC_AT(&r->funcs, struct hka_func, i));
+	for (i = 0; i < 2; i++)
+		if (r->cs_open[i])
+			cs_close(&r->cs[i]);
+	hka_vec_free(&r->funcs);
+	hka_vec_free(&r->results);
+	hka_map_free(&r->func_map);
+	hka_map_free(&r->result_map);
+	hka_symtab_free(r->st);
+	hka_arena_free(&r->names);
+	free(r);
+}
+
+static uint64_t hka_path_hash(const char *p)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (*p)
+		h = (h ^ (unsigned char)*p++) * 0x100000001b3ULL;
+	return h;
+}
+
+/* The decoded function of path that contains addr. */
+static int hka_resolver_func(struct hka_resolver *r, const char *path, uint64_t addr,
+			     struct hka_func **out, struct hka_error *err)
+{
+	uint64_t h = hka_path_hash(path);
+	struct hka_symbol sym;
+	struct hka_func *fn;
+	const char *stable;
+	uint32_t i;
+	int rc;
+
+	rc = hka_symtab_lookup(r->st, path, addr, &sym, err);
+	if (rc)
+		return rc;
+	i = hka_map_get(&r->func_map, h, sym.func_start);
+	if (i != HKA_NO_INDEX) {
+		*out = HKA_VEC_AT(&r->funcs, struct hka_func, i);
+		return 0;
+	}
+	stable = hka_arena_strdup(&r->names, path);
+	fn = hka_vec_push(&r->funcs);
+	if (!stable || !fn) {
+		hka_error_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	fn->path = stable;
+	fn->start = sym.func_start;
+	fn->end = sym.func_end;
+	fn->machine = sym.machine;
+	rc = hka_func_decode(fn, r->st, err);
+	if (!rc && hka_map_put(&r->func_map, h, sym.func_start, r->funcs.n - 1) == HKA_NO_INDEX) {
+		hka_error_set(err, "out of memory");
+		rc = -ENOMEM;
+	}
+	if (rc) {
+		hka_func_release(fn);
+		r->funcs.n--;
+		return rc;
+	}
+	*out = fn;
+	return 0;
+}
+
+/* Bytes of the memory operand of the instruction at in, 0 when unknown. */
+static unsigned int hka_resolver_mem_size(struct hka_resolver *r, const struct hka_func *fn,
+					  const struct hka_insn *in)
+{
+	int arm = fn->machine == EM_AARCH64;
+	const uint8_t *code;
+	unsigned int size = 0;
+	cs_insn *ci;
+	size_t n;
+	int k;
+
+	if (!r->cs_open[arm]) {
+		if (cs_open(arm ? CS_ARCH_ARM64 : CS_ARCH_X86, arm ? CS_MODE_ARM : CS_MODE_64,
+			    &r->cs[arm]) != CS_ERR_OK)
+			return 0;
+		cs_option(r->cs[arm], CS_OPT_DETAIL, CS_OPT_ON);
+		r->cs_open[arm] = true;
+	}
+	if (hka_symtab_code(r->st, fn->path, in->addr, in->addr + in->size, &code, NULL))
+		return 0;
+	n = cs_disasm(r->cs[arm], code, in->size, in->addr, 1, &ci);
+	if (!n)
+		return 0;
+	if (!arm) {
+		const cs_x86 *x = &ci->detail->x86;
+
+		for (k = 0; k < x->op_count; k++)
+			if (x->operands[k].type == X86_OP_MEM && ci->id != X86_INS_LEA)
+				size = x->operands[k].size;
+	} else {
+		/* the register operand says the width: w = 4, x = 8 (ldp/stp: twice) */
+		const cs_arm64 *a = &ci->detail->arm64;
+
+		for (k = 0; k < a->op_count && !size; k++)
+			if (a->operands[k].type == ARM64_OP_REG) {
+				unsigned int reg = a->operands[k].reg;
+
+				if (reg >= ARM64_REG_W0 && reg <= ARM64_REG_W30)
+					size = 4;
+				else if (reg >= ARM64_REG_X0 && reg <= ARM64_REG_X28)
+					size = 8;
+			}
+		if (size && (!strncmp(ci->mnemonic, "ldp", 3) || !strncmp(ci->mnemonic, "stp", 3)))
+			size *= 2;
+	}
+	cs_free(ci, n);
+	return size;
+}
+
+static int hka_resolve_uncached(struct hka_resolver *r, const char *path, uint64_t ip,
+				bool after, struct hka_insn_access *acc, struct hka_error *err)
+{
+	/* the byte before ip belongs to the accessing instruction when ip is after it */
+	uint64_t at = after ? ip - 1 : ip;
+	const struct hka_insn *in;
+	struct hka_func *fn;
+	uint32_t k;
+	int rc;
+
+	rc = hka_resolver_func(r, path, at, &fn, err);
+	if (rc)
+		return rc;
+	k = hka_func_insn_at(fn, at);
+	if (k == HKA_NO_INDEX || (after && fn->insns[k].addr + fn->insns[k].size != ip)) {
+		hka_error_set(err, "%s+0x%llx: no instruction %s this address", path,
+			      (unsigned long long)ip, after ? "ends at" : "starts at");
+		return -ENOENT;
+	}
+	in = &fn->insns[k];
+	memset(acc, 0, sizeof(*acc));
+	acc->ip = in->addr;
+	acc->read = in->mem & 1;
+	acc->write = in->mem & 2;
+	acc->atomic_rmw = in->mem == 3 && in->order == HKA_ORD_ALL;
+	acc->acquire = in->acq;
+	acc->release = in->rel;
+	acc->size = in->mem ? hka_resolver_mem_size(r, fn, in) : 0;
+	acc->machine = fn->machine;
+	snprintf(acc->text, sizeof(acc->text), "%s", in->text);
+	return 0;
+}
+
+int hka_resolve_access(struct hka_resolver *r, const char *path, uint64_t ip, bool after,
+		       struct hka_insn_access *acc, struct hka_error *err)
+{
+	uint64_t h = hka_path_hash(path), key = ip << 1 | after;
+	struct hka_resolved_slot *slot;
+	uint32_t i;
+
+	i = hka_map_get(&r->result_map, h, key);
+	if (i == HKA_NO_INDEX) {
+		slot = hka_vec_push(&r->results);
+		if (!slot) {
+			hka_error_set(err, "out of memory");
+			return -ENOMEM;
+		}
+		err->msg[0] = '\0';
+		slot->rc = hka_resolve_uncached(r, path, ip, after, &slot->acc, err);
+		if (slot->rc == -ENOMEM) {
+			r->results.n--;
+			return -ENOMEM;
+		}
+		if (hka_map_put(&r->result_map, h, key, r->results.n - 1) == HKA_NO_INDEX) {
+			hka_error_set(err, "out of memory");
+			return -ENOMEM;
+		}
+		i = r->results.n - 1;
+		if (slot->rc)
+			return slot->rc;
+	}
+	slot = HKA_VEC_AT(&r->results, struct hka_resolved_slot, i);
+	if (slot->rc) {
+		hka_error_set(err, "%s+0x%llx: cannot resolve the accessing instruction", path,
+			      (unsigned long long)ip);
+		return slot->rc;
+	}
+	*acc = slot->acc;
+	return 0;
+}
+
+int hka_resolve_data(struct hka_resolver *r, const char *path, uint64_t addr,
+		     const char **name, bool *atomic)
+{
+	struct hka_symbol sym;
+	struct hka_error err;
+
+	*name = NULL;
+	*atomic = false;
+	/* dwfl_module_addrinfo() finds data symbols as well as functions */
+	if (hka_symtab_lookup(r->st, path, addr, &sym, &err) || !sym.function)
+		return -ENOENT;
+	*name = sym.function;
+	*atomic = hka_symtab_global_is_atomic(r->st, path, sym.function);
+	return 0;
+}
