@@ -21,6 +21,7 @@ static const struct {
 	{ "run", run_main, "start a command and capture it from main()" },
 	{ "detach", detach_main, "end a capture session" },
 	{ "dump", dump_main, "print a trace file as text or JSON lines" },
+	{ "report", report_main, "the barrier report of a capture trace" },
 };
 
 static void usage(FILE *f)

@@ -17,6 +17,7 @@ extern const char *hk_prog;
 
 int status_main(int argc, char *argv[]);
 int analyze_main(int argc, char *argv[]);
+int report_main(int argc, char *argv[]);
 int dump_main(int argc, char *argv[]);
 int attach_main(int argc, char *argv[]);
 int run_main(int argc, char *argv[]);
