@@ -356,6 +356,44 @@ TEST_F_TIMEOUT(background, status_then_detach, 60)
 	EXPECT_NE(NULL, strstr(p, "cannot detach")) TH_LOG("%s", p);
 }
 
+/* The module's refusal reaches the user as its own sentence, and nothing is left behind. */
+TEST_F_TIMEOUT(background, refusal_carries_extack, 60)
+{
+	const char *const argv[] = { "hkctl", "attach", self->pid, "-r", "0x404000+4096",
+				     "--rotate", "off", "-o", TRACE ".2", NULL };
+	char *err;
+
+	EXPECT_EQ(2, run(argv, NULL, &err, 0));
+	EXPECT_NE(NULL, strstr(err, "hkctl attach: cannot attach: ")) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "without rotation")) TH_LOG("%s", err);
+	EXPECT_NE(0, access(TRACE ".2", F_OK));
+	EXPECT_EQ(1, sessions_now());	/* only the fixture's capture */
+}
+
+/*
+ * --status draws the live line on stderr even when it is not a terminal.
+ * A process has one session at a time: this one needs its own target.
+ */
+TEST(status_line)
+{
+	const char *const targv[] = { counter(), "1", "0", "0", "1000", NULL };
+	char pid[16], *err;
+	pid_t target;
+
+	target = spawn(targv, NULL, NULL, 0);
+	snprintf(pid, sizeof(pid), "%d", (int)target);
+	msleep(200);
+	const char *const argv[] = { "hkctl", "attach", pid, "-r", "hk_counter", "--status",
+				     "-d", "2.5", "-o", TRACE ".3", NULL };
+	EXPECT_EQ(0, run(argv, NULL, &err, 0)) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "\rhkctl attach: ")) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "/s, lost 0, throttled ")) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, " threads watched\033[K")) TH_LOG("%s", err);
+	kill(target, SIGKILL);
+	waitpid(target, NULL, 0);
+	unlink(TRACE ".3");
+}
+
 /* rmmod ends the capture cleanly: the trace is complete, with the module's reason. */
 TEST_F_TIMEOUT(background, rmmod_ends_capture, 60)
 {
