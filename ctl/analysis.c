@@ -106,12 +106,11 @@ void hk_analysis_help(FILE *f, int capture)
 		"      --format FMT    report as text (default), json (the contract of\n"
 		"                      Documentation/hawkeyes/report.rst) or sarif\n"
 		"      --window N|PRESET\n"
-		"                      reorder window in uops, or a preset:");
+		"                      reorder window in uops, or a preset:\n");
 	p = hka_window_presets(&n);
 	for (i = 0; i < n; i++)
-		fprintf(f, "%s%s (%u)", i ? ", " : " ", p[i].name, p[i].uops);
+		fprintf(f, "                        %-12s %4u uops\n", p[i].name, p[i].uops);
 	fprintf(f,
-		"\n"
 		"      --jobs N        analysis worker threads (default: online CPUs)\n"
 		"      --binary BIN    use BIN for the mapped object of the same basename\n"
 		"                      (its build-id must match the one in the trace);\n"

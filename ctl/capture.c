@@ -32,6 +32,7 @@
 #include <gelf.h>
 #include <libelf.h>
 
+#include "analysis.h"
 #include "capture.h"
 #include "maps.h"
 #include "nl.h"
@@ -71,6 +72,7 @@ const struct option hk_capture_longopts[] = {
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
 	{ "status", no_argument, NULL, OPT_STATUS },
 	{ "no-status", no_argument, NULL, OPT_NO_STATUS },
+	HK_ANALYSIS_LONGOPTS,
 	{ "help", no_argument, NULL, 'h' },
 	{ }
 };

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis.h"
 #include "capture.h"
 #include "subcommands.h"
 #include "util.h"
@@ -27,28 +28,34 @@ static void attach_usage(FILE *f)
 		"\n"
 		"Options:\n", hk_prog);
 	hk_capture_help(f);
+	fprintf(f, "\nReport options (as for 'hkctl report'):\n");
+	hk_analysis_help(f, 1);
 	fprintf(f,
 		"  -h, --help          this text\n"
 		"\n"
 		"At the end a summary on stderr gives the records captured, the threads\n"
 		"they came from and every loss: records the module could not deliver,\n"
-		"sequence numbers missing in the file, hits over the budget.\n"
+		"sequence numbers missing in the file, hits over the budget. Then the\n"
+		"barrier report of the trace is printed, as 'hkctl report' prints it.\n"
 		"\n"
 		"Example:\n"
 		"  %s attach 1234 --region ring_head --region '[heap]' -d 10s -o ring.trace\n"
 		"\n"
-		"Exit status: 0 the capture ran and the trace is complete, 2 error.\n",
+		"Exit status: 0 the capture ran and the report has no porting finding\n"
+		"(or --no-report), 1 porting findings reported, 2 error.\n",
 		hk_prog);
 }
 
 int attach_main(int argc, char *argv[])
 {
 	struct hk_capture_target t = { 0 };
+	struct hk_analysis_opts ao;
 	struct hk_capture_opts o;
 	uint64_t pid;
 	int c, ret;
 
 	hk_capture_opts_init(&o);
+	hk_analysis_opts_init(&ao);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, hk_capture_optstring, hk_capture_longopts, NULL)) != -1) {
 		if (c == 'h') {
@@ -61,6 +68,8 @@ int attach_main(int argc, char *argv[])
 			return HK_EXIT_ERROR;
 		}
 		ret = hk_capture_parse_opt(&o, "attach", c, optarg);
+		if (ret == 1)
+			ret = hk_analysis_parse_opt(&ao, "attach", c, optarg);
 		if (ret)
 			return HK_EXIT_ERROR;
 	}
@@ -77,5 +86,8 @@ int attach_main(int argc, char *argv[])
 		return HK_EXIT_ERROR;
 	}
 	t.pid = pid;
-	return hk_capture("attach", &t, &o);
+	ret = hk_capture("attach", &t, &o);
+	if (ret == HK_EXIT_OK && ao.enabled)
+		ret = hk_analysis_report("attach", o.output, &ao);
+	return ret;
 }

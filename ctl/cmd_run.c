@@ -28,6 +28,7 @@
 
 #include <gelf.h>
 
+#include "analysis.h"
 #include "capture.h"
 #include "maps.h"
 #include "region.h"
@@ -68,19 +69,23 @@ static void run_usage(FILE *f)
 		"\n"
 		"Options (as for 'hkctl attach'):\n", hk_prog);
 	hk_capture_help(f);
+	fprintf(f, "\nReport options (as for 'hkctl report'):\n");
+	hk_analysis_help(f, 1);
 	fprintf(f,
 		"  -h, --help          this text\n"
 		"\n"
 		"The capture ends when CMD exits, after --duration (CMD keeps running\n"
 		"and hkctl waits for it), or on SIGINT/SIGTERM (SIGTERM is passed on to\n"
 		"CMD; a terminal's Ctrl-C reaches CMD by itself); hkctl then waits for\n"
-		"CMD to exit. CMD's standard streams are hkctl's.\n"
+		"CMD to exit. CMD's standard streams are hkctl's. Then the barrier\n"
+		"report of the trace is printed, as 'hkctl report' prints it.\n"
 		"\n"
 		"Example:\n"
 		"  %s run -r counter -o counter.trace -- ./counter 4 1000\n"
 		"\n"
-		"Exit status: 0 the capture ran and the trace is complete, 2 error\n"
-		"(CMD's own exit status is printed, not returned).\n",
+		"Exit status: 0 the capture ran and the report has no porting finding\n"
+		"(or --no-report), 1 porting findings reported, 2 error (CMD's own exit\n"
+		"status is printed, not returned).\n",
 		hk_prog);
 }
 
@@ -299,10 +304,12 @@ static void run_wait(struct run_target *rt, const char *cmd)
 int run_main(int argc, char *argv[])
 {
 	struct run_target rt = { .t = { .started = 1, .resume = run_resume, .reap = run_reap } };
+	struct hk_analysis_opts ao;
 	struct hk_capture_opts o;
 	int c, ret;
 
 	hk_capture_opts_init(&o);
+	hk_analysis_opts_init(&ao);
 	opterr = 0;
 	/* '+': stop at the first non-option, CMD's options are CMD's */
 	while ((c = getopt_long(argc, argv, "+r:d:o:h", hk_capture_longopts, NULL)) != -1) {
@@ -315,7 +322,10 @@ int run_main(int argc, char *argv[])
 			       hk_prog);
 			return HK_EXIT_ERROR;
 		}
-		if (hk_capture_parse_opt(&o, "run", c, optarg))
+		ret = hk_capture_parse_opt(&o, "run", c, optarg);
+		if (ret == 1)
+			ret = hk_analysis_parse_opt(&ao, "run", c, optarg);
+		if (ret)
 			return HK_EXIT_ERROR;
 	}
 	if (optind >= argc) {
@@ -334,5 +344,7 @@ int run_main(int argc, char *argv[])
 	}
 	ret = hk_capture("run", &rt.t, &o);
 	run_wait(&rt, argv[optind]);
+	if (ret == HK_EXIT_OK && ao.enabled)
+		ret = hk_analysis_report("run", o.output, &ao);
 	return ret;
 }
