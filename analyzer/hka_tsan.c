@@ -289,10 +289,9 @@ static int hka_tsan_end_report(struct hka_tsan_parser *ps, bool eof, struct hka_
 		hka_error_set(err, "out of memory");
 		return -ENOMEM;
 	}
+	/* thread names live in the report: pointed at when merged, since
+	 * the vector moves its elements as it grows */
 	*r = ps->cur;
-	/* thread names live in the report itself */
-	r->side[0].thread = r->thread[0];
-	r->side[1].thread = r->thread[1];
 	return 0;
 }
 
@@ -425,20 +424,19 @@ static int hka_tsan_split(struct hka_tsan_ctx *ctx, char *buf, size_t len)
 	return 0;
 }
 
-int hka_tsan_parse_buf(struct hka_stream *s, const char *name, const char *buf,
-		       size_t len, const struct hka_config *cfg, struct hka_error *err)
+/* Parse buf (len bytes + 1 spare), which the stream takes over. */
+static int hka_tsan_parse_owned(struct hka_stream *s, const char *name, char *copy,
+				size_t len, const struct hka_config *cfg, struct hka_error *err)
 {
 	struct hka_tsan_ctx ctx = { .name = name };
-	char *copy = malloc(len + 1);
 	size_t i, j;
 	int rc;
 
-	if (!copy || hka_stream_own(s, copy)) {
+	if (hka_stream_own(s, copy)) {
 		free(copy);
 		hka_error_set(err, "out of memory reading %s", name);
 		return -ENOMEM;
 	}
-	memcpy(copy, buf, len);
 	copy[len] = '\0';
 	hka_stream_begin_input(s, name);
 	rc = hka_tsan_split(&ctx, copy, len);
@@ -453,6 +451,8 @@ int hka_tsan_parse_buf(struct hka_stream *s, const char *name, const char *buf,
 		for (j = 0; !rc && j < c->reports.n; j++) {
 			struct hka_tsan_report *r = HKA_VEC_AT(&c->reports, struct hka_tsan_report, j);
 
+			r->side[0].thread = r->thread[0];
+			r->side[1].thread = r->thread[1];
 			rc = hka_stream_add_conflict(s, &r->side[0], &r->side[1], err);
 			s->reports++;
 		}
@@ -461,6 +461,19 @@ int hka_tsan_parse_buf(struct hka_stream *s, const char *name, const char *buf,
 	}
 	free(ctx.chunks);
 	return rc;
+}
+
+int hka_tsan_parse_buf(struct hka_stream *s, const char *name, const char *buf,
+		       size_t len, const struct hka_config *cfg, struct hka_error *err)
+{
+	char *copy = malloc(len + 1);
+
+	if (!copy) {
+		hka_error_set(err, "out of memory reading %s", name);
+		return -ENOMEM;
+	}
+	memcpy(copy, buf, len);
+	return hka_tsan_parse_owned(s, name, copy, len, cfg, err);
 }
 
 int hka_tsan_parse_file(struct hka_stream *s, const char *path,
@@ -498,7 +511,8 @@ int hka_tsan_parse_file(struct hka_stream *s, const char *path,
 		}
 		off += n;
 	}
-	rc = hka_tsan_parse_buf(s, path, buf, off, cfg, err);
+	close(fd);
+	return hka_tsan_parse_owned(s, path, buf, off, cfg, err);
 out:
 	free(buf);
 	close(fd);

@@ -121,6 +121,42 @@ TEST(repeated_reports_fold_into_events)
 	hka_stream_free(s);
 }
 
+/* found by fuzz_tsan: thread names must survive the report vector growing */
+TEST(many_reports_keep_their_threads)
+{
+	struct hka_stream *s = hka_stream_new();
+	struct hka_error err;
+	char *log = malloc(64 * sizeof(gcc_report)), *p = log;
+	int i;
+
+	ASSERT_NE(NULL, log);
+	for (i = 0; i < 40; i++) {
+		const char *t = strstr(gcc_report, "by thread T2");
+		size_t head = t - gcc_report;
+
+		memcpy(p, gcc_report, head);
+		p += head;
+		p += sprintf(p, "by thread T%d", 100 + i);
+		strcpy(p, t + strlen("by thread T2"));
+		p += strlen(p);
+	}
+	ASSERT_EQ(0, parse(s, log, &err)) TH_LOG("%s", err.msg);
+	EXPECT_EQ(40, s->reports);
+	EXPECT_EQ(41, s->threads.n);	/* T1 and T100..T139 */
+	for (i = 0; i < 40; i++) {
+		char name[16];
+		size_t k;
+		bool found = false;
+
+		snprintf(name, sizeof(name), "T%d", 100 + i);
+		for (k = 0; k < s->threads.n; k++)
+			found |= !strcmp(HKA_VEC_AT(&s->threads, struct hka_thread, k)->name, name);
+		EXPECT_TRUE(found) TH_LOG("thread %s lost", name);
+	}
+	free(log);
+	hka_stream_free(s);
+}
+
 TEST(other_reports_and_noise_are_skipped)
 {
 	struct hka_stream *s = hka_stream_new();
