@@ -238,6 +238,8 @@ struct hka_finding {
 	const char *pattern;
 	bool porting;
 	struct hka_side sides[2];
+	/* capture inputs (hka_capture.c): "high", "low", "undecidable"; NULL for TSan */
+	const char *confidence, *confidence_reason;
 };
 
 struct hka_result {
@@ -248,6 +250,7 @@ struct hka_result {
 	struct hka_arena names;
 	struct hka_vec findings;	/* struct hka_finding */
 	unsigned long intervals, dropped_by_window, unresolved;
+	unsigned long dropped_by_lock;	/* capture: both sides in one lock (hka_capture.c) */
 };
 
 int hka_intervals_find(struct hka_stream *s, struct hka_result *res, struct hka_vec *out,

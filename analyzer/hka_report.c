@@ -120,8 +120,15 @@ static int hka_report_write_json(const struct hka_result *res, FILE *f)
 	for (i = 0; i < res->findings.n; i++) {
 		const struct hka_finding *fd = HKA_VEC_AT(&res->findings, struct hka_finding, i);
 
-		fprintf(f, "%s\n  {\"pattern\": \"%s\", \"porting\": %s,\n   \"sides\": [",
-			i ? "," : "", fd->pattern, fd->porting ? "true" : "false");
+		fprintf(f, "%s\n  {\"pattern\": \"%s\", \"porting\": %s,", i ? "," : "",
+			fd->pattern, fd->porting ? "true" : "false");
+		if (fd->confidence) {
+			fprintf(f, "\n   \"confidence\": \"%s\", \"confidence_reason\": ",
+				fd->confidence);
+			hka_json_str(f, fd->confidence_reason);
+			fputc(',', f);
+		}
+		fputs("\n   \"sides\": [", f);
 		for (k = 0; k < 2; k++) {
 			const struct hka_side *sd = &fd->sides[k];
 			struct hka_fix fix;
@@ -206,6 +213,8 @@ static int hka_report_write_text(const struct hka_result *res, FILE *f)
 			hka_pattern_desc(fd->pattern),
 			fd->porting ? "porting bug: ordered on x86 (TSO), may reorder on Arm" :
 				      "not a porting bug: x86 (TSO) reorders this too");
+		if (fd->confidence)
+			fprintf(f, "    confidence: %s: %s\n", fd->confidence, fd->confidence_reason);
 		for (k = 0; k < 2; k++) {
 			const struct hka_side *sd = &fd->sides[k];
 			struct hka_access_view v1 = hka_view(res, sd->first), v2 = hka_view(res, sd->second);
@@ -275,13 +284,17 @@ static int hka_report_write_sarif(const struct hka_result *res, FILE *f)
 		int s;
 
 		snprintf(msg, sizeof(msg), "%s (%s)%s: %s at line %u needs a %s barrier; %s at line %u "
-			 "needs a %s barrier",
+			 "needs a %s barrier%s%s%s%s",
 			 fd->pattern, hka_pattern_desc(fd->pattern),
 			 fd->porting ? ", a porting bug on Arm" : ", broken on x86 too",
 			 hka_thread_name(res, fd->sides[0].thread),
 			 hka_view(res, fd->sides[0].second).line, fd->sides[0].barrier,
 			 hka_thread_name(res, fd->sides[1].thread),
-			 hka_view(res, fd->sides[1].second).line, fd->sides[1].barrier);
+			 hka_view(res, fd->sides[1].second).line, fd->sides[1].barrier,
+			 fd->confidence ? " (confidence " : "", fd->confidence ? fd->confidence : "",
+			 fd->confidence ? ": " : "", fd->confidence ? fd->confidence_reason : "");
+		if (fd->confidence)
+			strcat(msg, ")");
 		fprintf(f, "%s\n  {\"ruleId\": \"%s\", \"level\": \"%s\", \"message\": {\"text\": ",
 			i ? "," : "", fd->pattern, fd->porting ? "error" : "warning");
 		hka_json_str(f, msg);
