@@ -146,6 +146,18 @@ enum hka_format {
 	HKA_FORMAT_SARIF,
 };
 
+/*
+ * Findings of a capture input (hka_capture.c), after hka_analyze(): drop
+ * cycles whose two sides lie in critical sections of the same lock (a
+ * capture has no happens-before), and give each kept finding a confidence
+ * with its reason ("undecidable" when an _Atomic object makes x86 code
+ * blind to release/acquire). loc_fn names the object at a data address of
+ * the input and says whether its type is _Atomic (0, or -ENOENT).
+ */
+typedef int (*hka_location_fn)(void *ctx, uint64_t addr, const char **name, bool *atomic);
+int hka_result_review_capture(struct hka_result *res, hka_location_fn loc_fn, void *ctx,
+			      unsigned long *dropped, struct hka_error *err);
+
 int hka_format_parse(const char *arg, enum hka_format *fmt);
 int hka_report_write(const struct hka_result *res, enum hka_format fmt, FILE *f,
 		     struct hka_error *err);
