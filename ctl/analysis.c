@@ -173,6 +173,7 @@ struct an {
 	struct an_thread *threads;
 	size_t nthreads;
 	uint64_t records, reads, writes, first_ns, last_ns;
+	unsigned long dropped_by_lock;	/* cycles inside one lock on both sides */
 	struct an_unresolved un;
 	struct hka_resolver *resolver;
 	struct hka_stream *stream;
@@ -686,7 +687,8 @@ static void an_write_text(const struct an *a, FILE *f)
 		a->lost.throttled,
 		a->lost.throttled ? " (over the hit budget: those accesses were not seen)" : "");
 	fprintf(f, "  accesses: %" PRIu64 " reads, %" PRIu64 " writes resolved to their "
-		"instruction\n", a->reads, a->writes);
+		"instruction; %lu cycles not reported: both sides inside one lock\n", a->reads,
+		a->writes, a->dropped_by_lock);
 	if (a->meta.access != HK_TRACE_ACCESS_RW)
 		fprintf(f, "  note: only writes were watched (--access w): no load side of MP, LB "
 			"or S can be seen; capture with --access rw\n");
@@ -760,7 +762,7 @@ static void an_write_json_capture(const struct an *a, FILE *f)
 	an_json_str(f, a->trace);
 	fprintf(f, ", \"pid\": %u, \"machine\": \"%.16s\", "
 		"\"complete\": %s, \"records\": %" PRIu64 ", \"threads\": %zu, \"access\": \"%s\", "
-		"\"reads\": %" PRIu64 ", \"writes\": %" PRIu64 ",\n  \"lost\": {\"total\": %" PRIu64
+		"\"reads\": %" PRIu64 ", \"writes\": %" PRIu64 ", \"dropped_by_lock\": %lu,\n  \"lost\": {\"total\": %" PRIu64
 		", \"module\": %" PRIu64 ", \"sequence_gaps\": %" PRIu64 ", \"socket_overruns\": %"
 		PRIu64 ", \"throttled\": %" PRIu64 "},\n  \"unresolved\": {\"no_mapping\": %" PRIu64
 		", \"no_binary\": %" PRIu64 ", \"no_instruction\": %" PRIu64 ", \"no_memory_operand\": %"
@@ -768,7 +770,8 @@ static void an_write_json_capture(const struct an *a, FILE *f)
 		", \"watched_bytes\": %" PRIu64 ", \"estimated\": %s, \"rotations\": %" PRIu64 "},\n"
 		"  \"regions\": [",
 		a->meta.pid, a->meta.machine, a->have_end ? "true" : "false", a->records,
-		a->nthreads, an_access_name(a), a->reads, a->writes, an_lost_total(a),
+		a->nthreads, an_access_name(a), a->reads, a->writes, a->dropped_by_lock,
+		an_lost_total(a),
 		a->lost.kernel_lost, a->lost.seq_gaps, a->lost.socket_overruns, a->lost.throttled,
 		a->un.no_map, a->un.no_binary, a->un.no_insn, a->un.no_kind, c.units, c.total_bytes,
 		c.watched_bytes, c.estimated ? "true" : "false", c.rotations);
@@ -843,6 +846,28 @@ static int an_write_spliced(const struct an *a, const struct hka_result *res, FI
 	return 0;
 }
 
+/*
+ * hka_location_fn: the object at a data address of the target. .bss past
+ * the file's last page is an anonymous mapping right after the object's
+ * own: the ELF mapping just before it stands for it.
+ */
+static int an_location(void *ctx, uint64_t addr, const char **name, bool *atomic)
+{
+	struct an *a = ctx;
+	struct an_map *mp = an_map_at(a, addr);
+	const char *host;
+
+	if (mp && !(mp->m.flags & HK_TRACE_MAP_F_ELF) && !mp->path[0] && mp > a->maps &&
+	    (mp[-1].m.flags & HK_TRACE_MAP_F_ELF) && mp[-1].m.end == mp->m.start)
+		mp--;
+	if (!mp || !(mp->m.flags & HK_TRACE_MAP_F_ELF))
+		return -ENOENT;
+	host = an_map_binary(a, mp);
+	if (!host)
+		return -ENOENT;
+	return hka_resolve_data(a->resolver, host, addr - mp->m.bias, name, atomic);
+}
+
 static void an_free(struct an *a)
 {
 	size_t i;
@@ -882,7 +907,8 @@ int hk_analysis_report(const char *cmd, const char *trace, const struct hk_analy
 		hk_err(cmd, "%s: no META chunk: not a capture trace", trace);
 		goto out;
 	}
-	if (hka_analyze(a.stream, &o->cfg, &res, &err)) {
+	if (hka_analyze(a.stream, &o->cfg, &res, &err) ||
+	    hka_result_review_capture(res, an_location, &a, &a.dropped_by_lock, &err)) {
 		hk_err(cmd, "%s", err.msg);
 		goto out;
 	}
