@@ -130,9 +130,13 @@ static int hka_resolver_func(struct hka_resolver *r, const char *path, uint64_t 
 	return 0;
 }
 
-/* Bytes of the memory operand of the instruction at in, 0 when unknown. */
+/*
+ * Bytes of the memory operand of the instruction at in (0 when unknown),
+ * and the address it names when that is static (x86 RIP-relative or
+ * absolute without registers: a global); 0 otherwise.
+ */
 static unsigned int hka_resolver_mem_size(struct hka_resolver *r, const struct hka_func *fn,
-					  const struct hka_insn *in)
+					  const struct hka_insn *in, uint64_t *static_addr)
 {
 	int arm = fn->machine == EM_AARCH64;
 	const uint8_t *code;
@@ -156,9 +160,19 @@ static unsigned int hka_resolver_mem_size(struct hka_resolver *r, const struct h
 	if (!arm) {
 		const cs_x86 *x = &ci->detail->x86;
 
-		for (k = 0; k < x->op_count; k++)
-			if (x->operands[k].type == X86_OP_MEM && ci->id != X86_INS_LEA)
-				size = x->operands[k].size;
+		for (k = 0; k < x->op_count; k++) {
+			const x86_op_mem *m = &x->operands[k].mem;
+
+			if (x->operands[k].type != X86_OP_MEM || ci->id == X86_INS_LEA)
+				continue;
+			size = x->operands[k].size;
+			if (m->index != X86_REG_INVALID || m->segment != X86_REG_INVALID)
+				continue;
+			if (m->base == X86_REG_RIP)
+				*static_addr = ci->address + ci->size + m->disp;
+			else if (m->base == X86_REG_INVALID)
+				*static_addr = m->disp;
+		}
 	} else {
 		/* the register operand says the width: w = 4, x = 8 (ldp/stp: twice) */
 		const cs_arm64 *a = &ci->detail->arm64;
@@ -206,7 +220,7 @@ static int hka_resolve_uncached(struct hka_resolver *r, const char *path, uint64
 	acc->atomic_rmw = in->mem == 3 && in->order == HKA_ORD_ALL;
 	acc->acquire = in->acq;
 	acc->release = in->rel;
-	acc->size = in->mem ? hka_resolver_mem_size(r, fn, in) : 0;
+	acc->size = in->mem ? hka_resolver_mem_size(r, fn, in, &acc->static_addr) : 0;
 	acc->machine = fn->machine;
 	snprintf(acc->text, sizeof(acc->text), "%s", in->text);
 	return 0;

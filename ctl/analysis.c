@@ -425,7 +425,7 @@ static const char *an_thread_name(struct an *a, uint32_t tid)
 	return t->name;
 }
 
-static int an_add(struct an *a, const struct hk_trace_rec *rec, const char *name,
+static int an_add(struct an *a, const struct hk_trace_rec *rec, uint64_t addr, const char *name,
 		  const char *host, const struct hka_insn_access *acc, enum hka_kind kind)
 {
 	struct hka_error err = { "" };
@@ -436,7 +436,7 @@ static int an_add(struct an *a, const struct hk_trace_rec *rec, const char *name
 	x.kind = kind;
 	x.atomic = acc->atomic_rmw;
 	x.size = acc->size ? acc->size : rec->size;
-	x.addr = rec->addr;
+	x.addr = addr;
 	x.nframes = 1;
 	x.frames[0].module = host;
 	x.frames[0].offset = acc->ip;
@@ -459,6 +459,7 @@ static int an_record(struct an *a, const struct hk_trace_rec *rec)
 	bool rd, wr;
 	struct an_map *mp;
 	const char *host, *base, *name;
+	uint64_t addr;
 	int ret;
 
 	a->records++;
@@ -513,14 +514,26 @@ static int an_record(struct an *a, const struct hk_trace_rec *rec)
 			      "without a memory operand");
 		return 0;
 	}
+	/*
+	 * The record's address is the watched unit (up to 8 bytes): two small
+	 * variables in one unit would be one location. When the instruction
+	 * names a global inside that unit, that is the exact address.
+	 */
+	addr = rec->addr;
+	if (acc.static_addr) {
+		uint64_t exact = acc.static_addr + mp->m.bias;
+
+		if (exact >= rec->addr && exact < rec->addr + rec->size)
+			addr = exact;
+	}
 	name = an_thread_name(a, rec->tid);
 	base = strrchr(host, '/');
 	base = base ? base + 1 : host;
 	if (!name)
 		return -ENOMEM;
-	if (rd && (ret = an_add(a, rec, name, base, &acc, HKA_READ)))
+	if (rd && (ret = an_add(a, rec, addr, name, base, &acc, HKA_READ)))
 		return ret;
-	if (wr && (ret = an_add(a, rec, name, base, &acc, HKA_WRITE)))
+	if (wr && (ret = an_add(a, rec, addr, name, base, &acc, HKA_WRITE)))
 		return ret;
 	return 0;
 }

@@ -115,6 +115,7 @@ struct hka_insn_access {
 	bool atomic_rmw;	/* locked RMW (x86 lock/xchg): a full barrier */
 	bool acquire, release;	/* the access itself orders (arm64 ldar/stlr) */
 	unsigned int size;	/* bytes of its memory operand, 0 unknown */
+	uint64_t static_addr;	/* module-relative address it names (a global), 0 unknown */
 	int machine;		/* EM_X86_64, EM_AARCH64 */
 	char text[72];		/* disassembly */
 };
