@@ -450,6 +450,33 @@ TEST(exec_ends_capture)
 	unlink(TRACE);
 }
 
+/*
+ * SIGTERM to 'hkctl run' ends the capture cleanly and is passed on to the
+ * program, which hkctl then waits for.
+ */
+TEST(sigterm_ends_run)
+{
+	const char *const argv[] = { "hkctl", "run", "-r", "hk_counter", "--no-report",
+				     "--no-status", "-o", TRACE, "--", counter(), "1", "0", "0",
+				     "1000", NULL };
+	struct dump d;
+	pid_t hkctl;
+	char *err;
+
+	hkctl = spawn(argv, NULL, "/tmp/hkctl-term.err", 0);
+	msleep(1500);
+	ASSERT_EQ(0, kill(hkctl, SIGTERM));
+	EXPECT_EQ(0, wait_exit(hkctl));
+	err = slurp("/tmp/hkctl-term.err");
+	EXPECT_NE(NULL, strstr(err, "interrupted by a signal")) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "was killed by signal 15")) TH_LOG("%s", err);
+	read_trace(&d, TRACE);
+	EXPECT_EQ(0, d.rc);
+	EXPECT_GT(d.records, 0);
+	EXPECT_EQ(0, sessions_now());
+	unlink(TRACE);
+}
+
 /* A 16-record buffer under a flood: loss is counted, twice, and the same. */
 TEST(overflow_counted)
 {
