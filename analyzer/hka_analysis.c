@@ -160,6 +160,33 @@ nomem:
 	return -ENOMEM;
 }
 
+/*
+ * x86 shows a seq_cst load of an _Atomic object as a plain mov. Where the
+ * instruction names a global (RIP-relative) whose DWARF type is _Atomic,
+ * a plain access to it is a C11 seq_cst access. Only in code without TSan
+ * instrumentation: there every real atomic is a __tsan_atomic call, and a
+ * plain access is a cast around the atomic type (corpus mp_relaxed.c).
+ */
+static void hka_site_atomic_type(struct hka_analysis *a, struct hka_site *site,
+				 const struct hka_func *fn, const struct hka_insn *acc)
+{
+	struct hka_symtab *st = a->symtabs[0] ? a->symtabs[0] : hka_worker_symtab(a, 0);
+
+	if (!st || !acc->data_addr || !acc->mem)
+		return;
+	site->info.object = hka_symtab_symbol_containing(st, fn->path, acc->data_addr);
+	if (!site->info.object || !hka_symtab_global_is_atomic(st, fn->path, site->info.object))
+		return;
+	site->info.atomic_type = true;
+	if (fn->tsan)
+		return;
+	if (acc->mem & 1)
+		site->info.acquire = true;
+	if (acc->mem & 2)
+		site->info.release = true;
+	site->info.seq_cst = true;
+}
+
 static void hka_finish_sites(struct hka_analysis *a)
 {
 	struct hka_stream *s = a->s;
@@ -191,6 +218,7 @@ static void hka_finish_sites(struct hka_analysis *a)
 		site->info.seq_cst = site->info.acquire && site->info.release;
 		if (fn->machine == EM_AARCH64)	/* stlr/ldar are RCsc */
 			site->info.seq_cst = site->info.acquire || site->info.release;
+		hka_site_atomic_type(a, site, fn, acc);
 		site->info.resolved = true;
 	}
 }

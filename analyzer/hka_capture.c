@@ -30,6 +30,7 @@
  */
 #include <elf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,26 +72,62 @@ static uint64_t hka_mem_addr(const struct hka_insn *in)
 	return *end == ']' ? v : 0;
 }
 
-/* The static address loaded into the first argument register before call k. */
+/* "edi" -> "rdi", "r12d" -> "r12": the 64-bit name of an x86 register. */
+static void hka_reg64(const char *r, size_t n, char *out, size_t size)
+{
+	if (n == 3 && r[0] == 'e')
+		snprintf(out, size, "r%.2s", r + 1);
+	else if (n > 2 && r[0] == 'r' && r[n - 1] == 'd' && r[1] >= '0' && r[1] <= '9')
+		snprintf(out, size, "%.*s", (int)(n - 1), r);
+	else
+		snprintf(out, size, "%.*s", (int)n, r);
+}
+
+static bool hka_callee_saved(const char *r)
+{
+	return !strcmp(r, "rbx") || !strcmp(r, "rbp") || !strcmp(r, "r12") ||
+	       !strcmp(r, "r13") || !strcmp(r, "r14") || !strcmp(r, "r15");
+}
+
+/*
+ * The static address in the first argument register (rdi) at call k: a
+ * lea/mov of a global into rdi, possibly through a callee-saved register
+ * set before the loop ("lea rbp, [rip + x]" ... "mov rdi, rbp"). 0 when
+ * rdi holds anything else (a pointer the code computed).
+ */
 static uint64_t hka_arg0_addr(const struct hka_func *fn, uint32_t k)
 {
+	char reg[8] = "rdi", dst[8];
 	uint32_t i;
 
-	for (i = k; i-- > 0 && k - i <= 8;) {
+	for (i = k; i-- > 0 && k - i <= HKA_LOCK_SCAN;) {
 		const struct hka_insn *in = &fn->insns[i];
+		const char *ops = strchr(in->text, ' '), *comma;
 		char *end;
 		uint64_t v;
 
-		if (in->flags & (HKA_INSN_CALL | HKA_INSN_JUMP | HKA_INSN_COND))
-			break;
-		if (hka_starts(in->text, "lea rdi, ["))
+		/* a call clobbers rdi, not the callee-saved registers */
+		if ((in->flags & HKA_INSN_CALL) && !hka_callee_saved(reg))
+			return 0;
+		if (!ops || hka_starts(in->text, "cmp ") || hka_starts(in->text, "test ") ||
+		    !(comma = strchr(ops, ',')))
+			continue;
+		ops++;
+		hka_reg64(ops, comma - ops, dst, sizeof(dst));
+		if (strcmp(dst, reg))
+			continue;	/* does not write the register we follow */
+		if (hka_starts(in->text, "lea "))
 			return hka_mem_addr(in);
-		if (hka_starts(in->text, "mov edi, ") || hka_starts(in->text, "mov rdi, ")) {
-			v = strtoull(in->text + 9, &end, 0);
-			return *end ? 0 : v;
-		}
-		if (strstr(in->text, " rdi,") || strstr(in->text, " edi,"))
-			return 0;	/* rdi set some other way: a pointer */
+		if (!hka_starts(in->text, "mov "))
+			return 0;
+		comma += 2;
+		v = strtoull(comma, &end, 0);
+		if (end != comma && !*end)
+			return v;	/* mov edi, 0x4060c0 */
+		hka_reg64(comma, strlen(comma), dst, sizeof(dst));
+		if (!hka_callee_saved(dst))
+			return 0;
+		memcpy(reg, dst, sizeof(reg));
 	}
 	return 0;
 }

@@ -157,8 +157,10 @@ static void hka_classify_call(struct hka_func *fn, uint32_t i, const char *name)
 				in->flags |= HKA_INSN_RET;	/* no successor */
 		in->uops = HKA_UOPS_CALL;
 	}
-	if (in->flags & HKA_INSN_TSAN)
+	if (in->flags & HKA_INSN_TSAN) {
 		in->uops = 0;
+		fn->tsan = true;
+	}
 }
 
 static void hka_x86_classify(struct hka_insn *in, const cs_insn *ci)
@@ -173,6 +175,8 @@ static void hka_x86_classify(struct hka_insn *in, const cs_insn *ci)
 
 		if (op->type != X86_OP_MEM || ci->id == X86_INS_LEA || ci->id == X86_INS_NOP)
 			continue;
+		if (op->mem.base == X86_REG_RIP && op->mem.index == X86_REG_INVALID)
+			in->data_addr = ci->address + ci->size + op->mem.disp;
 		if (op->access & CS_AC_READ)
 			in->mem |= 1;
 		if (op->access & CS_AC_WRITE)

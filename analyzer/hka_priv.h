@@ -84,6 +84,7 @@ struct hka_site_info {
 	uint64_t access_ip;	/* the instruction that touches memory */
 	bool acquire, release, seq_cst, full;	/* ordering of the access itself */
 	bool atomic_type;	/* DWARF says the object is _Atomic */
+	const char *object;	/* the global variable the access names, if known */
 };
 
 struct hka_site {
@@ -169,6 +170,8 @@ const char *hka_symtab_slot_name(struct hka_symtab *st, const char *path, uint64
 /* Addresses of line-table rows for (basename of) file:line; returns the count. */
 int hka_symtab_line_addrs(struct hka_symtab *st, const char *path, const char *file,
 			  unsigned int line, uint64_t *addrs, int max);
+/* Name of the symbol containing addr (data or code), or NULL. */
+const char *hka_symtab_symbol_containing(struct hka_symtab *st, const char *path, uint64_t addr);
 /* Does the DWARF type of global variable name carry DW_TAG_atomic_type? */
 bool hka_symtab_global_is_atomic(struct hka_symtab *st, const char *path, const char *name);
 
@@ -191,6 +194,7 @@ struct hka_insn {
 	uint8_t mem;		/* 1 read, 2 write, 3 both */
 	uint8_t acq, rel;	/* the access itself is acquire / release */
 	uint8_t tsan_access;	/* __tsan_read/write call: the access follows */
+	uint64_t data_addr;	/* x86 RIP-relative operand: the global it names */
 	char text[72];		/* mnemonic and operands for the report */
 };
 
@@ -198,6 +202,7 @@ struct hka_func {
 	const char *path;
 	uint64_t start, end;
 	int machine;
+	bool tsan;		/* has TSan instrumentation calls */
 	struct hka_insn *insns;
 	uint32_t ninsn;
 };

@@ -101,8 +101,13 @@ static void hka_json_access(FILE *f, const struct hka_result *res, uint32_t e)
 	hka_json_str(f, v.file);
 	fprintf(f, ", \"line\": %u, \"function\": ", v.line);
 	hka_json_str(f, v.function);
-	fprintf(f, ", \"ip\": \"0x%llx\", \"access\": \"%s\"}",
+	fprintf(f, ", \"ip\": \"0x%llx\", \"access\": \"%s\", \"object\": ",
 		(unsigned long long)v.site->info.access_ip, v.ev->kind == HKA_WRITE ? "W" : "R");
+	if (v.site->info.object)
+		hka_json_str(f, v.site->info.object);
+	else
+		fputs("null", f);
+	fprintf(f, ", \"atomic_type\": %s}", v.site->info.atomic_type ? "true" : "false");
 }
 
 static int hka_report_write_json(const struct hka_result *res, FILE *f)

@@ -210,6 +210,19 @@ const char *hka_symtab_symbol_at(struct hka_symtab *st, const char *path, uint64
 	return name && off == 0 ? name : NULL;
 }
 
+const char *hka_symtab_symbol_containing(struct hka_symtab *st, const char *path, uint64_t addr)
+{
+	struct hka_symtab_mod *m = hka_symtab_module(st, path, NULL);
+	GElf_Off off = 0;
+	GElf_Sym esym;
+	const char *name;
+
+	if (!m)
+		return NULL;
+	name = dwfl_module_addrinfo(m->mod, addr + m->bias, &off, &esym, NULL, NULL, NULL);
+	return name && off < (esym.st_size ? esym.st_size : 1) ? name : NULL;
+}
+
 /* Walk .rela.plt and .rela.dyn for a relocation at slot; name its symbol. */
 const char *hka_symtab_slot_name(struct hka_symtab *st, const char *path, uint64_t slot)
 {
