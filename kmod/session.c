@@ -452,11 +452,17 @@ static void hk_session_reenable(struct hk_session *s)
 	list_for_each_entry(thr, &s->threads, node) {
 		if (!thr->disabled)
 			continue;
+		/*
+		 * Re-arm the throttle first: a hit over budget right after the
+		 * enable must queue tw_dis again (it runs after we drop the
+		 * lock), or the thread keeps trapping with every hit dropped.
+		 */
+		thr->disabled = false;
+		clear_bit(HK_THR_DIS_PENDING, &thr->flags);
+		smp_mb__after_atomic();
 		for (i = 0; i < HK_MAX_SLOTS; i++)
 			if (thr->bp[i])
 				hk_hwbp_enable(thr->bp[i]);
-		thr->disabled = false;
-		clear_bit(HK_THR_DIS_PENDING, &thr->flags);
 	}
 }
 

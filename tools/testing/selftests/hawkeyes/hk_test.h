@@ -43,6 +43,7 @@
 struct hk_sess_info {
 	uint32_t id, pid, threads, watchpoints, units, slots, rotate_ms, reg_fails;
 	uint64_t hits, records, lost, throttled, rotations, coverage, region_bytes;
+	uint64_t disables, elapsed_ns;
 };
 
 struct hk_cl {
@@ -95,6 +96,8 @@ static inline void hk_parse_session(struct nlattr *nest, struct hk_sess_info *si
 	U64(HK_SESSION_A_ROTATIONS, rotations);
 	U64(HK_SESSION_A_COVERAGE, coverage);
 	U64(HK_SESSION_A_REGION_BYTES, region_bytes);
+	U64(HK_SESSION_A_DISABLES, disables);
+	U64(HK_SESSION_A_ELAPSED_NS, elapsed_ns);
 #undef U32
 #undef U64
 }
