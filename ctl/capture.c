@@ -801,11 +801,68 @@ static int cap_block_signals(sigset_t *old)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* What offline analysis needs, as the process is when capture begins. */
+static int cap_write_header(struct cap *c, const struct hk_regions *regions)
+{
+	struct hk_maps maps;
+	size_t i;
+	int ret;
+
+	ret = cap_write_meta(c);
+	for (i = 0; !ret && i < regions->n; i++)
+		ret = hk_trace_write_region(c->trace, regions->v[i].start, regions->v[i].len,
+					    regions->v[i].spec);
+	/* a target gone already has no maps: its END will say why */
+	if (!ret && !hk_maps_read(c->t->pid, &maps)) {
+		ret = cap_write_maps(c, &maps);
+		hk_maps_free(&maps);
+	}
+	if (!ret)
+		ret = cap_write_threads(c);
+	if (ret)
+		hk_err(c->cmd, "%s", hk_trace_errmsg(c->trace));
+	return ret;
+}
+
+/*
+ * Attached: write the header, let the target go, capture, finish. The
+ * finish runs whatever failed, so that the module and the file are left
+ * in order. Returns 0 when the trace is complete.
+ */
+static int cap_session(struct cap *c, const struct hk_regions *regions, int sfd)
+{
+	int ret;
+
+	c->start_ns = hk_now_ns();
+	c->status = c->o->status_line < 0 ? isatty(2) : c->o->status_line;
+	c->next_status_ns = c->start_ns + CAPTURE_STATUS_NS;
+	c->last_status_ns = c->start_ns;
+
+	ret = cap_write_header(c, regions);
+	if (!ret && c->t->resume) {
+		ret = c->t->resume(c->t);
+		if (ret)
+			hk_err(c->cmd, "cannot resume pid %d: %s", (int)c->t->pid, strerror(-ret));
+	}
+	if (ret)
+		c->end_reason = HK_TRACE_END_ERROR;
+	else
+		ret = cap_loop(c, sfd);
+	if (cap_finish(c) && !ret)
+		ret = -EIO;
+	if (c->write_error && !ret)
+		ret = c->write_error;
+	if (c->end_reason == HK_TRACE_END_ERROR && !ret)
+		ret = -EIO;
+	c->t->end_reason = c->end_reason;
+	return ret;
+}
+
 int hk_capture(const char *cmd, struct hk_capture_target *t, const struct hk_capture_opts *o)
 {
 	struct hk_regions regions = { 0 };
-	struct hk_maps maps = { 0 };
 	struct cap c = { .cmd = cmd, .o = o, .t = t };
+	int attached = 0;
 	sigset_t oldmask;
 	int sfd, ret;
 
@@ -824,52 +881,14 @@ int hk_capture(const char *cmd, struct hk_capture_target *t, const struct hk_cap
 		goto out;
 	}
 	ret = cap_attach(&c, &regions);
-	if (ret)
-		goto out_unlink;
-	c.start_ns = hk_now_ns();
-	c.status = o->status_line < 0 ? isatty(2) : o->status_line;
-	c.next_status_ns = c.start_ns + CAPTURE_STATUS_NS;
-	c.last_status_ns = c.start_ns;
-
-	/* What offline analysis needs, as the process is when capture begins. */
-	ret = cap_write_meta(&c);
-	for (size_t i = 0; !ret && i < regions.n; i++)
-		ret = hk_trace_write_region(c.trace, regions.v[i].start, regions.v[i].len,
-					    regions.v[i].spec);
-	if (!ret && !hk_maps_read(t->pid, &maps)) {
-		ret = cap_write_maps(&c, &maps);
-		hk_maps_free(&maps);
+	if (!ret) {
+		attached = 1;
+		ret = cap_session(&c, &regions, sfd);
 	}
-	if (!ret)
-		ret = cap_write_threads(&c);
-	if (ret) {
-		hk_err(cmd, "%s", hk_trace_errmsg(c.trace));
-		c.end_reason = HK_TRACE_END_ERROR;
-	}
-	if (!ret && t->resume) {
-		ret = t->resume(t);
-		if (ret) {
-			hk_err(cmd, "cannot resume pid %d: %s", (int)t->pid, strerror(-ret));
-			c.end_reason = HK_TRACE_END_ERROR;
-		}
-	}
-	if (!ret)
-		ret = cap_loop(&c, sfd);
-	if (cap_finish(&c) && !ret)
-		ret = -EIO;
-	if (c.write_error && !ret)
-		ret = c.write_error;
-	if (c.end_reason == HK_TRACE_END_ERROR && !ret)
-		ret = -EIO;
-	t->end_reason = c.end_reason;
-	goto out;
-
-out_unlink:
-	/* Nothing was captured: leave no half-written trace behind. */
-	hk_trace_close(c.trace);
-	c.trace = NULL;
-	unlink(o->output);
 out:
+	/* Nothing was captured: leave no half-written trace behind. */
+	if (c.trace && !attached)
+		unlink(o->output);
 	hk_trace_close(c.trace);
 	hk_nl_close(c.query);
 	hk_nl_close(c.sess);
