@@ -178,7 +178,7 @@ static void hka_site_atomic_type(struct hka_analysis *a, struct hka_site *site,
 	if (!site->info.object || !hka_symtab_global_is_atomic(st, fn->path, site->info.object))
 		return;
 	site->info.atomic_type = true;
-	if (fn->tsan)
+	if (fn->tsan || a->res->cfg.atomic_undecided)
 		return;
 	if (acc->mem & 1)
 		site->info.acquire = true;

@@ -253,7 +253,17 @@ static int hka_confidence(struct hka_result *res, struct hka_finding *f,
 		   hka_side_machine(res, &f->sides[1]) == EM_X86_64;
 	int k;
 
-	for (k = 0; k < 2 && x86; k++) {
+	for (k = 0; k < 4 && x86 && !name; k++) {
+		const struct hka_site *site = hka_ev_site(s, k < 2 ? (k ? f->sides[0].second :
+								 f->sides[0].first) :
+							   (k & 1 ? f->sides[1].second :
+								 f->sides[1].first));
+
+		if (site->info.atomic_type)
+			name = site->info.object ? site->info.object : "an object of the cycle";
+	}
+	/* accesses through pointers: ask the input what object the address is */
+	for (k = 0; k < 2 && x86 && !name; k++) {
 		const struct hka_event *ev = HKA_VEC_AT(&s->events, struct hka_event, evs[k]);
 		const struct hka_location *l = HKA_VEC_AT(&s->locs, struct hka_location, ev->loc);
 		const char *n = NULL;

@@ -40,6 +40,7 @@ void hk_analysis_opts_init(struct hk_analysis_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	hka_config_init(&o->cfg);
+	o->cfg.atomic_undecided = true;	/* x86 code cannot show C11 orders */
 	o->cfg.jobs = cpus < 1 ? 1 : cpus > HKA_MAX_JOBS ? HKA_MAX_JOBS : cpus;
 	o->format = HKA_FORMAT_TEXT;
 	o->enabled = 1;

@@ -78,6 +78,10 @@ struct hka_config {
 	unsigned int jobs;		/* worker threads, 1..HKA_MAX_JOBS */
 	int fail_after;			/* test-only fault injection: a worker
 					 * fails after this many tasks; -1 = off */
+	bool atomic_undecided;		/* captures: a plain x86 access to an _Atomic
+					 * object is not assumed seq_cst; the pair
+					 * stays and hka_result_review_capture()
+					 * marks it undecidable */
 };
 
 /* Window presets: "neoverse-n1", ..., "default". */
