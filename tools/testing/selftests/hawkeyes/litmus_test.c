@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Litmus programs under 'hkctl run', end to end: capture with hawkeyes.ko,
+ * resolve, analyse, report. Each variant asserts
+ *
+ *  - the exact set of findings: pattern, porting or not, confidence, the
+ *    source line of both accesses of both sides and each side's barrier,
+ *    with lines taken from the "@marker" comments of the program's source
+ *    (installed beside the binary), never written here as numbers;
+ *  - hkctl's exit status (1 with a porting finding, 0 without);
+ *  - that the program's own outcome line is the same watched and unwatched.
+ *
+ * Fixed variants (seq_cst fences, a pthread mutex, an xchg spinlock, accesses
+ * 2000 instructions apart) must give no finding. The release/acquire variant
+ * gives its MP finding marked "undecidable": on x86 its code is the same
+ * plain mov as the broken one, only the _Atomic type of the flag tells.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#define ITERS		"500"
+#define MAX_FINDINGS	16
+#define SIG_LEN		256
+
+static char progs_dir[PATH_MAX];
+
+static const char *progs(void)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (progs_dir[0])
+		return progs_dir;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
+	snprintf(progs_dir, sizeof(progs_dir), "%s/progs", n > 0 ? dirname(self) : ".");
+	return progs_dir;
+}
+
+/* Run argv with stdout into out (stderr into err); returns the exit status or -1. */
+static int run(const char *const argv[], const char *out, const char *err)
+{
+	int status, fd;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
+		fd = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 2);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, n + 1);
+	if (buf && fread(buf, 1, n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* The "outcome ..." line of a program's output. */
+static void outcome(const char *out, char *buf, size_t size)
+{
+	char *text = slurp(out), *p = text ? strstr(text, "outcome ") : NULL;
+
+	snprintf(buf, size, "%.*s", p ? (int)strcspn(p, "\n") : 6, p ? p : "(none)");
+	free(text);
+}
+
+/* Line number of the "@name" marker comment in the program's source, 0 if absent. */
+static unsigned int marker_line(const char *src, const char *name, size_t len)
+{
+	char needle[64];
+	const char *p = src, *hit;
+	unsigned int line = 1;
+
+	snprintf(needle, sizeof(needle), "@%.*s */", (int)len, name);
+	hit = strstr(src, needle);
+	if (!hit)
+		return 0;
+	for (; p < hit; p++)
+		line += *p == '\n';
+	return line;
+}
+
+/* Expectation with @markers replaced by their line numbers. */
+static int expand(const char *src, const char *expect, char *out, size_t size)
+{
+	size_t o = 0;
+
+	while (*expect && o + 16 < size) {
+		if (*expect == '@') {
+			size_t n = strspn(expect + 1, "abcdefghijklmnopqrstuvwxyz0123456789_");
+			unsigned int line = marker_line(src, expect + 1, n);
+
+			if (!line)
+				return -ENOENT;
+			o += snprintf(out + o, size - o, "%u", line);
+			expect += n + 1;
+		} else {
+			out[o++] = *expect++;
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Next "key": value (number or string) after p, before end; NULL if none. */
+static const char *json_next(const char *p, const char *end, const char *key, char *val,
+			     size_t size)
+{
+	char needle[32];
+	const char *hit;
+
+	snprintf(needle, sizeof(needle), "\"%s\": ", key);
+	hit = strstr(p, needle);
+	if (!hit || hit >= end)
+		return NULL;
+	hit += strlen(needle);
+	if (*hit == '"')
+		snprintf(val, size, "%.*s", (int)strcspn(hit + 1, "\""), hit + 1);
+	else
+		snprintf(val, size, "%.*s", (int)strcspn(hit, ",}\n"), hit);
+	return hit;
+}
+
+/*
+ * Findings of a JSON report as sorted signature lines:
+ * "MP porting high 18>19 release ; 30>31 acquire".
+ */
+static int signatures(const char *json, char sigs[][SIG_LEN], int max)
+{
+	const char *p = strstr(json, "\"findings\": ["), *stats = strstr(json, "\"stats\"");
+	int n = 0, k;
+
+	if (!p || !stats)
+		return -EINVAL;
+	while ((p = strstr(p, "{\"pattern\": ")) && p < stats && n < max) {
+		const char *next = strstr(p + 1, "{\"pattern\": "), *end, *q;
+		char pat[16], porting[8], conf[16] = "-", l1[12], l2[12], bar[16];
+		size_t o;
+
+		end = next && next < stats ? next : stats;
+		json_next(p, end, "pattern", pat, sizeof(pat));
+		json_next(p, end, "porting", porting, sizeof(porting));
+		json_next(p, end, "confidence", conf, sizeof(conf));
+		o = snprintf(sigs[n], SIG_LEN, "%s %s %s", pat,
+			     strcmp(porting, "true") ? "not-porting" : "porting", conf);
+		q = p;
+		for (k = 0; k < 2; k++) {
+			if (!(q = json_next(q, end, "line", l1, sizeof(l1))) ||
+			    !(q = json_next(q, end, "line", l2, sizeof(l2))) ||
+			    !(q = json_next(q, end, "barrier", bar, sizeof(bar))))
+				return -EINVAL;
+			o += snprintf(sigs[n] + o, SIG_LEN - o, "%s%s>%s %s", k ? " ; " : " ", l1,
+				      l2, bar);
+		}
+		n++;
+		p = end;
+	}
+	qsort(sigs, n, SIG_LEN, cmp_str);
+	return n;
+}
+
+/* Sort the lines of s in place (findings in a stable order). */
+static void sort_lines(char *s, size_t size)
+{
+	char lines[MAX_FINDINGS][SIG_LEN], *p = s, *nl;
+	int n = 0, i;
+
+	while (*p && n < MAX_FINDINGS) {
+		nl = strchr(p, '\n');
+		snprintf(lines[n++], SIG_LEN, "%.*s", nl ? (int)(nl - p) : (int)strlen(p), p);
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	qsort(lines, n, SIG_LEN, cmp_str);
+	s[0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(s + strlen(s), size - strlen(s), "%s%s", i ? "\n" : "", lines[i]);
+}
+
+/* The SPSC ring: exactly the three cycles of the article's rte_ring case. */
+#define SPSC_EXPECT							\
+	"LB porting high @tail_r>@slot_w release ; @slot_r>@tail_w release\n"	\
+	"LB porting high @tail_r>@head_w release ; @head_r>@tail_w release\n"	\
+	"MP porting high @slot_w>@head_w release ; @head_r>@slot_r acquire"
+
+FIXTURE(litmus) {
+	char dir[64];
+};
+
+FIXTURE_VARIANT(litmus) {
+	const char *prog;
+	const char *variant;
+	const char *regions[4];
+	/* findings, one per line, in sorted order after marker expansion; "" none */
+	const char *expect;
+};
+
+#define MP_DATA_FLAG	{ "data", "flag" }
+#define XY		{ "x", "y" }
+
+FIXTURE_VARIANT_ADD(litmus, mp_plain) {
+	.prog = "litmus_mp", .variant = "plain", .regions = MP_DATA_FLAG,
+	.expect = "MP porting high @data_w>@flag_w release ; @flag_r>@data_r acquire",
+};
+FIXTURE_VARIANT_ADD(litmus, mp_fence) {
+	.prog = "litmus_mp", .variant = "fence", .regions = MP_DATA_FLAG, .expect = "",
+};
+FIXTURE_VARIANT_ADD(litmus, mp_relacq_undecidable) {
+	.prog = "litmus_mp", .variant = "relacq", .regions = { "data", "aflag" },
+	.expect = "MP porting undecidable @rdata_w>@aflag_w release ; @aflag_r>@rdata_r acquire",
+};
+FIXTURE_VARIANT_ADD(litmus, mp_mutex) {
+	.prog = "litmus_mp", .variant = "mutex", .regions = MP_DATA_FLAG, .expect = "",
+};
+FIXTURE_VARIANT_ADD(litmus, mp_spinlock) {
+	.prog = "litmus_mp", .variant = "spin", .regions = MP_DATA_FLAG, .expect = "",
+};
+FIXTURE_VARIANT_ADD(litmus, mp_far_apart) {
+	.prog = "litmus_mp", .variant = "far", .regions = MP_DATA_FLAG, .expect = "",
+};
+FIXTURE_VARIANT_ADD(litmus, lb_plain) {
+	.prog = "litmus_lb", .variant = "plain", .regions = XY,
+	.expect = "LB porting high @x_r>@y_w release ; @y_r>@x_w release",
+};
+FIXTURE_VARIANT_ADD(litmus, lb_fence) {
+	.prog = "litmus_lb", .variant = "fence", .regions = XY, .expect = "",
+};
+FIXTURE_VARIANT_ADD(litmus, s_plain) {
+	.prog = "litmus_s", .variant = "plain", .regions = XY,
+	.expect = "S porting high @x_w1>@y_w release ; @y_r>@x_w2 release",
+};
+FIXTURE_VARIANT_ADD(litmus, s_fence) {
+	.prog = "litmus_s", .variant = "fence", .regions = XY, .expect = "",
+};
+FIXTURE_VARIANT_ADD(litmus, w2p2_plain) {
+	.prog = "litmus_2p2w", .variant = "plain", .regions = XY,
+	.expect = "2+2W porting high @x_w1>@y_w1 release ; @y_w2>@x_w2 release",
+};
+FIXTURE_VARIANT_ADD(litmus, w2p2_fence) {
+	.prog = "litmus_2p2w", .variant = "fence", .regions = XY, .expect = "",
+};
+FIXTURE_VARIANT_ADD(litmus, sb_plain_not_porting) {
+	.prog = "litmus_sb", .variant = "plain", .regions = XY,
+	.expect = "SB not-porting high @x_w>@y_r full ; @y_w>@x_r full",
+};
+FIXTURE_VARIANT_ADD(litmus, sb_fence) {
+	.prog = "litmus_sb", .variant = "fence", .regions = XY, .expect = "",
+};
+FIXTURE_VARIANT_ADD(litmus, spsc_ring) {
+	.prog = "litmus_spsc", .variant = "plain",
+	.regions = { "ring_head", "ring_tail", "ring_slot" },
+	.expect = SPSC_EXPECT,
+};
+
+FIXTURE_SETUP(litmus)
+{
+	snprintf(self->dir, sizeof(self->dir), "/tmp/litmus.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+}
+
+FIXTURE_TEARDOWN(litmus)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
+	if (system(cmd))
+		TH_LOG("cannot remove %s", self->dir);
+}
+
+TEST_F_TIMEOUT(litmus, findings, 120)
+{
+	char prog[PATH_MAX + 64], srcpath[PATH_MAX + 72], out[128], err[128], json[128], trace[128];
+	char plain_out[128], watched_out[128], expect[2048], got[2048];
+	char sigs[MAX_FINDINGS][SIG_LEN];
+	const char *argv[32];
+	char *src, *report, *line;
+	int argc = 0, rc, n, i, want_exit;
+
+	snprintf(prog, sizeof(prog), "%s/%s", progs(), variant->prog);
+	snprintf(srcpath, sizeof(srcpath), "%s.c", prog);
+	snprintf(out, sizeof(out), "%s/out", self->dir);
+	snprintf(err, sizeof(err), "%s/err", self->dir);
+	snprintf(json, sizeof(json), "%s/report.json", self->dir);
+	snprintf(trace, sizeof(trace), "%s/litmus.trace", self->dir);
+	src = slurp(srcpath);
+	ASSERT_NE(NULL, src) TH_LOG("no source %s beside the program", srcpath);
+	ASSERT_EQ(0, expand(src, variant->expect, expect, sizeof(expect)))
+		TH_LOG("a marker of '%s' is not in %s", variant->expect, srcpath);
+	sort_lines(expect, sizeof(expect));
+	free(src);
+
+	/* unwatched */
+	argv[0] = prog, argv[1] = variant->variant, argv[2] = ITERS, argv[3] = NULL;
+	ASSERT_EQ(0, run(argv, out, NULL));
+	outcome(out, plain_out, sizeof(plain_out));
+
+	/* watched: every access of the regions, nothing rotated or throttled away */
+	argv[argc++] = "hkctl";
+	argv[argc++] = "run";
+	for (i = 0; i < 4 && variant->regions[i]; i++) {
+		argv[argc++] = "-r";
+		argv[argc++] = variant->regions[i];
+	}
+	argv[argc++] = "--access";
+	argv[argc++] = "rw";
+	argv[argc++] = "--rotate";
+	argv[argc++] = "off";
+	argv[argc++] = "--budget";
+	argv[argc++] = "1000000";
+	argv[argc++] = "--no-status";
+	argv[argc++] = "--format";
+	argv[argc++] = "json";
+	argv[argc++] = "--report";
+	argv[argc++] = json;
+	argv[argc++] = "-o";
+	argv[argc++] = trace;
+	argv[argc++] = "--";
+	argv[argc++] = prog;
+	argv[argc++] = variant->variant;
+	argv[argc++] = ITERS;
+	argv[argc] = NULL;
+	rc = run(argv, out, err);
+	outcome(out, watched_out, sizeof(watched_out));
+	report = slurp(json);
+	if (!report) {
+		char *e = slurp(err);
+
+		TH_LOG("hkctl run exited %d without a report: %s", rc, e ? e : "");
+		free(e);
+	}
+	ASSERT_NE(NULL, report);
+	n = signatures(report, sigs, MAX_FINDINGS);
+	ASSERT_LE(0, n) TH_LOG("unreadable report %s", json);
+	got[0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? "\n" : "",
+			 sigs[i]);
+	if (strcmp(expect, got))
+		TH_LOG("findings differ\nexpected:\n%s\ngot:\n%s", expect[0] ? expect : "(none)",
+		       got[0] ? got : "(none)");
+	EXPECT_STREQ(expect, got);
+	/* the exit status follows the porting findings */
+	want_exit = 0;
+	for (line = expect; (line = strstr(line, " porting ")); line++)
+		want_exit = 1;
+	EXPECT_EQ(want_exit, rc);
+	EXPECT_STREQ(plain_out, watched_out);
+	free(report);
+}
+
+TEST_HARNESS_MAIN
