@@ -115,6 +115,7 @@ static int run(const char *const argv[], char **out, char **err, uid_t uid)
 
 struct dump {
 	uint64_t records;
+	uint64_t ip, other_ips;		/* the first record's ip, records with another */
 	uint64_t bad_kind, bad_size, bad_addr;
 	uint32_t tids[MAX_TIDS];
 	uint64_t per_tid[MAX_TIDS];
@@ -133,7 +134,7 @@ static void read_trace(struct dump *d, const char *path)
 {
 	const char *const json[] = { "hkctl", "dump", "--format", "json", path, NULL };
 	const char *const text[] = { "hkctl", "dump", path, NULL };
-	unsigned long long tid, addr, size;
+	unsigned long long tid, addr, size, ip;
 	char kind[4], *p, *line, *save;
 	unsigned int i;
 
@@ -152,12 +153,15 @@ static void read_trace(struct dump *d, const char *path)
 	}
 	d->rc |= run(json, &p, NULL, 0) != 0;
 	for (line = strtok_r(p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "{\"time_ns\":%*u,\"pid\":%*u,\"tid\":%llu,\"cpu\":%*u,\"ip\":%*u,"
-			   "\"addr\":%llu,\"size\":%llu,\"kind\":\"%3[RW]\"", &tid, &addr, &size,
-			   kind) != 4) {
+		if (sscanf(line, "{\"time_ns\":%*u,\"pid\":%*u,\"tid\":%llu,\"cpu\":%*u,\"ip\":%llu,"
+			   "\"addr\":%llu,\"size\":%llu,\"kind\":\"%3[RW]\"", &tid, &ip, &addr,
+			   &size, kind) != 5) {
 			d->rc |= 2;
 			continue;
 		}
+		if (!d->records)
+			d->ip = ip;
+		d->other_ips += ip != d->ip;
 		d->records++;
 		d->bad_kind += strcmp(kind, "W") != 0;
 		d->bad_size += size != 8;
@@ -206,7 +210,8 @@ FIXTURE_TEARDOWN(run)
 /* hkctl run: exactly N x K write records of hk_counter, K per thread, nothing lost. */
 TEST_F_TIMEOUT(run, exact, 120)
 {
-	char n[16], k[16], *out, *err;
+	char n[16], k[16], *out, *err, *p;
+	uint64_t store_addr;
 	struct dump d;
 	unsigned int i;
 
@@ -218,6 +223,9 @@ TEST_F_TIMEOUT(run, exact, 120)
 	ASSERT_EQ(0, run(argv, &out, &err, 0)) TH_LOG("%s", err);
 	EXPECT_NE(NULL, strstr(out, "done\n"));		/* the program's own outcome */
 	EXPECT_NE(NULL, strstr(err, "exited with status 0")) TH_LOG("%s", err);
+	p = strstr(out, "store 0x");			/* before read_trace() reuses out */
+	ASSERT_NE(NULL, p);
+	store_addr = strtoull(p + 6, NULL, 16);
 	read_trace(&d, TRACE);
 	ASSERT_EQ(0, d.rc);
 	EXPECT_NE(0, d.region);
@@ -232,6 +240,14 @@ TEST_F_TIMEOUT(run, exact, 120)
 	EXPECT_EQ(0, d.seq_gaps);
 	EXPECT_EQ(0, d.throttled);
 	EXPECT_NE(NULL, strstr(d.end, "target exited")) TH_LOG("%s", d.end);
+	/*
+	 * One store instruction, so one ip: x86 reports the instruction after
+	 * it, which is still inside the few bytes of hk_store().
+	 */
+	EXPECT_EQ(0, d.other_ips);
+	EXPECT_LE(store_addr, d.ip);
+	EXPECT_GT(store_addr + 16, d.ip)
+		TH_LOG("ip 0x%" PRIx64 ", hk_store 0x%" PRIx64, d.ip, store_addr);
 }
 
 /* attach to a process whose threads do not exist yet: they are captured. */

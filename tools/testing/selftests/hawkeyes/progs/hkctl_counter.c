@@ -5,7 +5,8 @@
  * Waits WAIT_MS (so that a test can attach to a process whose threads do
  * not exist yet), then starts N threads that each store to the global
  * hk_counter K times, DELAY_US apart (0: as fast as possible; K = 0:
- * forever). Prints "tid T" per thread, then "done" when all joined, and
+ * forever), all through the one store in hk_store(). Prints "store ADDR"
+ * (the address of hk_store) first, "tid T" per thread, then "done" when all joined, and
  * exits 0: a changed outcome would show that watching changed behaviour.
  * With "exec", it then execs itself as "hkctl_counter 1 1" instead.
  */
@@ -20,6 +21,12 @@ volatile long hk_counter;
 static long k, delay_us;
 static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The only store to hk_counter: every record's ip must point into it. */
+__attribute__((noinline)) void hk_store(long v)
+{
+	hk_counter = v;
+}
+
 static void *worker(void *arg)
 {
 	long i;
@@ -29,7 +36,7 @@ static void *worker(void *arg)
 	fflush(stdout);
 	pthread_mutex_unlock(&print_lock);
 	for (i = 0; !k || i < k; i++) {
-		hk_counter = i;
+		hk_store(i);
 		if (delay_us)
 			usleep(delay_us);
 	}
@@ -45,6 +52,8 @@ int main(int argc, char *argv[])
 		return 2;
 	n = atol(argv[1]);
 	k = atol(argv[2]);
+	printf("store %p\n", (void *)hk_store);
+	fflush(stdout);
 	if (argc > 3)
 		usleep(atol(argv[3]) * 1000);
 	if (argc > 4)
