@@ -6,9 +6,10 @@
  * orders that kind of pair (W->W, R->R, R->W, W->R). One task per thread;
  * each writes its own slot, merged in thread order.
  *
- * Only events of locations that really conflict count, and the two
- * accesses must be in one function (inlined code is one function): calls
- * are not followed (Documentation/hawkeyes/analysis.rst, limits).
+ * Only events of locations that really conflict count. Accesses in one
+ * function (inlined code is one function) are measured in its CFG; accesses
+ * in different functions through the call stacks the input gave
+ * (hka_cross_distance()); calls the stacks do not show are not followed.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -40,6 +41,117 @@ static bool hka_access_orders(const struct hka_site_info *a, enum hka_kind ka,
 	return ka == HKA_WRITE && kb == HKA_READ && a->seq_cst && b->seq_cst;
 }
 
+/* Per-task buffers for shortest paths, grown to the largest function seen. */
+struct hka_scratch {
+	uint32_t *dist, *heap, cap;
+};
+
+static int hka_scratch_fit(struct hka_scratch *sc, uint32_t n)
+{
+	uint32_t *d, *h;
+
+	if (n <= sc->cap)
+		return 0;
+	d = realloc(sc->dist, n * sizeof(*d));
+	if (d)
+		sc->dist = d;
+	h = realloc(sc->heap, (2 * n + 2) * sizeof(*h));
+	if (h)
+		sc->heap = h;
+	if (!d || !h)
+		return -ENOMEM;
+	sc->cap = n;
+	return 0;
+}
+
+static uint32_t hka_sat_add(uint32_t a, uint32_t b)
+{
+	return a > UINT32_MAX - b ? UINT32_MAX : a + b;
+}
+
+/* uops from instruction a to leaving its function through a ret */
+static uint32_t hka_to_return(const struct hka_func *fn, uint32_t a, unsigned int block,
+			      struct hka_scratch *sc)
+{
+	uint32_t best = UINT32_MAX, k;
+
+	hka_window_distances(fn, a, block, UINT32_MAX / 2, sc->dist, sc->heap);
+	for (k = 0; k < fn->ninsn; k++)
+		if ((fn->insns[k].flags & HKA_INSN_RET) && !(fn->insns[k].flags & HKA_INSN_CALL) &&
+		    sc->dist[k] != UINT32_MAX && sc->dist[k] + fn->insns[k].uops < best)
+			best = sc->dist[k] + fn->insns[k].uops;
+	return best;
+}
+
+static uint32_t hka_between(const struct hka_func *fn, uint32_t a, uint32_t b,
+			    unsigned int block, struct hka_scratch *sc)
+{
+	hka_window_distances(fn, a, block, UINT32_MAX / 2, sc->dist, sc->heap);
+	return sc->dist[b];
+}
+
+/*
+ * Accesses in different functions (or one helper reached through two
+ * calls): find the closest frames of the two stacks that are in one
+ * function under the same caller, then add the uops from the first access
+ * out to that frame, across it, and down to the second access.
+ */
+static uint32_t hka_cross_distance(const struct hka_interval_ctx *c, const struct hka_event *e1,
+				   const struct hka_event *e2, unsigned int block,
+				   struct hka_scratch *sc, uint32_t via[2])
+{
+	const struct hka_stream *s = c->s;
+	const uint32_t *stk = s->stacks.data;
+	uint32_t st1[HKA_MAX_FRAMES + 1], st2[HKA_MAX_FRAMES + 1];
+	unsigned int n1 = 0, n2 = 0, i, j, k;
+
+	st1[n1++] = e1->site;
+	for (k = 0; k < e1->nstack; k++)
+		st1[n1++] = stk[e1->stack + k];
+	st2[n2++] = e2->site;
+	for (k = 0; k < e2->nstack; k++)
+		st2[n2++] = stk[e2->stack + k];
+	for (i = 0; i < n1; i++) {
+		for (j = 0; j < n2; j++) {
+			const struct hka_site *a = HKA_VEC_AT(&s->sites, struct hka_site, st1[i]);
+			const struct hka_site *b = HKA_VEC_AT(&s->sites, struct hka_site, st2[j]);
+			const struct hka_func *fn;
+			uint32_t d = 0, part;
+
+			if (!a->info.resolved || !b->info.resolved || a->info.func != b->info.func ||
+			    a->info.insn == b->info.insn || (i == 0 && j == 0))
+				continue;
+			if (i + 1 < n1 && j + 1 < n2 && st1[i + 1] != st2[j + 1])
+				continue;	/* same function, different invocations */
+			for (k = 0; k < i && d != UINT32_MAX; k++) {
+				const struct hka_site *f = HKA_VEC_AT(&s->sites, struct hka_site, st1[k]);
+
+				fn = &c->res->funcs[f->info.func];
+				if (!f->info.resolved || hka_scratch_fit(sc, fn->ninsn))
+					return UINT32_MAX;
+				d = hka_sat_add(d, hka_to_return(fn, f->info.insn, block, sc));
+			}
+			fn = &c->res->funcs[a->info.func];
+			if (d == UINT32_MAX || hka_scratch_fit(sc, fn->ninsn))
+				return UINT32_MAX;
+			part = hka_between(fn, a->info.insn, b->info.insn, block, sc);
+			d = hka_sat_add(d, part);
+			for (k = 0; k < j && d != UINT32_MAX; k++) {
+				const struct hka_site *f = HKA_VEC_AT(&s->sites, struct hka_site, st2[k]);
+
+				fn = &c->res->funcs[f->info.func];
+				if (!f->info.resolved || hka_scratch_fit(sc, fn->ninsn))
+					return UINT32_MAX;
+				d = hka_sat_add(d, hka_between(fn, 0, f->info.insn, block, sc));
+			}
+			via[0] = st1[i];
+			via[1] = st2[j];
+			return d;
+		}
+	}
+	return UINT32_MAX;
+}
+
 static int hka_interval_thread(struct hka_pool *pool, void *arg, unsigned int worker,
 			       size_t t, struct hka_error *err)
 {
@@ -47,6 +159,7 @@ static int hka_interval_thread(struct hka_pool *pool, void *arg, unsigned int wo
 	const struct hka_stream *s = c->s;
 	uint32_t *ev = c->by_thread[t], n = c->nby_thread[t], i, j;
 	uint32_t *dist = NULL, *heap = NULL, cap = 0;
+	struct hka_scratch cross = { 0 };
 	int rc = 0;
 
 	for (i = 0; i < n && !rc; i++) {
@@ -79,20 +192,28 @@ static int hka_interval_thread(struct hka_pool *pool, void *arg, unsigned int wo
 				const struct hka_event *e2 = HKA_VEC_AT(&s->events, struct hka_event, ev[j]);
 				const struct hka_site *s2 = HKA_VEC_AT(&s->sites, struct hka_site, e2->site);
 				struct hka_interval *iv;
-				uint32_t d;
+				uint32_t d, via[2] = { HKA_NO_INDEX, HKA_NO_INDEX };
 
 				if (e2->kind != kind2 || e2->loc == e1->loc || !c->shared[e2->loc] ||
-				    !s2->info.resolved || s2->info.func != s1->info.func ||
-				    s2->info.insn == s1->info.insn)
+				    !s2->info.resolved)
 					continue;
 				if (hka_access_orders(&s1->info, e1->kind, &s2->info, e2->kind))
 					continue;
-				if (!ran) {
-					hka_window_distances(fn, s1->info.insn, block, UINT32_MAX / 2,
-							     dist, heap);
-					ran = true;
+				if (s2->info.func != s1->info.func || s2->info.insn == s1->info.insn) {
+					if (hka_scratch_fit(&cross, 1)) {
+						rc = -ENOMEM;
+						hka_error_set(err, "out of memory");
+						break;
+					}
+					d = hka_cross_distance(c, e1, e2, block, &cross, via);
+				} else {
+					if (!ran) {
+						hka_window_distances(fn, s1->info.insn, block,
+								     UINT32_MAX / 2, dist, heap);
+						ran = true;
+					}
+					d = dist[s2->info.insn];
 				}
-				d = dist[s2->info.insn];
 				if (d == UINT32_MAX)
 					continue;
 				if (d > c->res->cfg.window) {
@@ -109,6 +230,8 @@ static int hka_interval_thread(struct hka_pool *pool, void *arg, unsigned int wo
 				iv->first = ev[i];
 				iv->second = ev[j];
 				iv->distance = d;
+				iv->via[0] = via[0];
+				iv->via[1] = via[1];
 			}
 		}
 		if (hka_pool_cancelled(pool))
@@ -116,6 +239,8 @@ static int hka_interval_thread(struct hka_pool *pool, void *arg, unsigned int wo
 	}
 	free(dist);
 	free(heap);
+	free(cross.dist);
+	free(cross.heap);
 	return rc;
 }
 

@@ -193,8 +193,10 @@ int hka_match_intervals(struct hka_stream *s, struct hka_result *res,
 		uint32_t g = hka_map_get(&by_locs, l2, l1);
 
 		for (j = g == HKA_NO_INDEX ? g : head[g]; j != HKA_NO_INDEX; j = next[j]) {
-			struct hka_side x = { iv[i].thread, iv[i].first, iv[i].second, iv[i].distance, NULL };
-			struct hka_side y = { iv[j].thread, iv[j].first, iv[j].second, iv[j].distance, NULL };
+			struct hka_side x = { iv[i].thread, iv[i].first, iv[i].second, iv[i].distance,
+					      NULL, { iv[i].via[0], iv[i].via[1] } };
+			struct hka_side y = { iv[j].thread, iv[j].first, iv[j].second, iv[j].distance,
+					      NULL, { iv[j].via[0], iv[j].via[1] } };
 			const struct hka_shape *sh;
 			struct hka_finding *f;
 			uint64_t kx, ky;

@@ -109,6 +109,8 @@ struct hka_thread {
 struct hka_event {
 	uint32_t thread, site, loc;
 	uint8_t kind, atomic;
+	uint8_t nstack;		/* caller frames kept (first report that showed it) */
+	uint32_t stack;		/* their site ids start at stacks[stack] */
 };
 
 struct hka_stream {
@@ -119,6 +121,7 @@ struct hka_stream {
 	unsigned long reports, reports_skipped;
 	bool explicit_conflicts;	/* conflicts come from the input */
 	struct hka_vec binaries;	/* const char * paths */
+	struct hka_vec stacks;		/* uint32_t site ids of caller frames */
 };
 
 struct hka_conflict {
@@ -230,6 +233,8 @@ struct hka_interval {
 	uint32_t thread;
 	uint32_t first, second;	/* events */
 	uint32_t distance;	/* uops */
+	uint32_t via[2];	/* across calls: the call sites (site ids) in the
+				 * common caller, else HKA_NO_INDEX */
 };
 
 struct hka_side {
@@ -237,6 +242,7 @@ struct hka_side {
 	uint32_t first, second;	/* events */
 	uint32_t distance;
 	const char *barrier;	/* release, acquire, full */
+	uint32_t via[2];	/* as in struct hka_interval */
 };
 
 struct hka_finding {

@@ -110,6 +110,32 @@ static void hka_json_access(FILE *f, const struct hka_result *res, uint32_t e)
 	fprintf(f, ", \"atomic_type\": %s}", v.site->info.atomic_type ? "true" : "false");
 }
 
+static const struct hka_site *hka_site_at(const struct hka_result *res, uint32_t i)
+{
+	return HKA_VEC_AT(&res->s->sites, struct hka_site, i);
+}
+
+/* null, or where the two accesses are reached from their common caller */
+static void hka_json_calls(FILE *f, const struct hka_result *res, const struct hka_side *sd)
+{
+	int k;
+
+	if (sd->via[0] == HKA_NO_INDEX) {
+		fputs("null", f);
+		return;
+	}
+	fputs("{\"function\": ", f);
+	hka_json_str(f, hka_site_at(res, sd->via[0])->info.function);
+	for (k = 0; k < 2; k++) {
+		const struct hka_site *v = hka_site_at(res, sd->via[k]);
+
+		fprintf(f, ", \"%s\": {\"file\": ", k ? "second" : "first");
+		hka_json_str(f, v->info.file);
+		fprintf(f, ", \"line\": %u}", v->info.line);
+	}
+	fputs("}", f);
+}
+
 static int hka_report_write_json(const struct hka_result *res, FILE *f)
 {
 	size_t i;
@@ -146,8 +172,9 @@ static int hka_report_write_json(const struct hka_result *res, FILE *f)
 			hka_json_access(f, res, sd->first);
 			fputs(",\n     \"second\": ", f);
 			hka_json_access(f, res, sd->second);
-			fprintf(f, ",\n     \"distance_uops\": %u,\n     \"fix\": {\"barrier\": \"%s\", \"c11\": ",
-				sd->distance, sd->barrier);
+			fprintf(f, ",\n     \"distance_uops\": %u,\n     \"calls\": ", sd->distance);
+			hka_json_calls(f, res, sd);
+			fprintf(f, ",\n     \"fix\": {\"barrier\": \"%s\", \"c11\": ", sd->barrier);
 			hka_json_str(f, fix.c11);
 			fputs(", \"linux\": ", f);
 			hka_json_str(f, fix.kernel);
@@ -190,6 +217,12 @@ static void hka_text_window(FILE *f, const struct hka_result *res, const struct 
 	const struct hka_func *fn = &res->funcs[a->info.func];
 	uint32_t i, from = a->info.insn, to = b->info.insn;
 
+	if (a->info.func != b->info.func || a->info.insn == b->info.insn) {
+		fprintf(f, "        (across calls: %s() to %s(); %u uops)\n",
+			a->info.function ? a->info.function : "?",
+			b->info.function ? b->info.function : "?", sd->distance);
+		return;
+	}
 	if (to < from || to - from > 40) {
 		fprintf(f, "        (the path from the first to the second access is not "
 			"straight-line code; %u uops)\n", sd->distance);
@@ -236,6 +269,16 @@ static int hka_report_write_text(const struct hka_result *res, FILE *f)
 			fprintf(f, "    second: %s:%u  ip 0x%llx\n", hka_basename(v2.file), v2.line,
 				(unsigned long long)v2.site->info.access_ip);
 			hka_source_line(f, v2.file, v2.line);
+			if (sd->via[0] != HKA_NO_INDEX) {
+				const struct hka_site *c1 = hka_site_at(res, sd->via[0]);
+				const struct hka_site *c2 = hka_site_at(res, sd->via[1]);
+
+				fprintf(f, "    reached from %s(): %s:%u then %s:%u (the barrier goes "
+					"between these calls or in the callees)\n",
+					c1->info.function ? c1->info.function : "?",
+					hka_basename(c1->info.file), c1->info.line,
+					hka_basename(c2->info.file), c2->info.line);
+			}
 			fprintf(f, "    window:\n");
 			hka_text_window(f, res, sd);
 			fprintf(f, "    fix (%s):\n      C11:   %s\n      Linux: %s\n      arm64: %s\n",

@@ -30,6 +30,7 @@ struct hka_stream *hka_stream_new(void)
 	hka_vec_init(&s->inputs, sizeof(const char *));
 	hka_vec_init(&s->buffers, sizeof(void *));
 	hka_vec_init(&s->binaries, sizeof(const char *));
+	hka_vec_init(&s->stacks, sizeof(uint32_t));
 	return s;
 }
 
@@ -50,6 +51,7 @@ void hka_stream_free(struct hka_stream *s)
 	hka_vec_free(&s->inputs);
 	hka_vec_free(&s->buffers);
 	hka_vec_free(&s->binaries);
+	hka_vec_free(&s->stacks);
 	hka_map_free(&s->site_map);
 	hka_map_free(&s->loc_map);
 	hka_map_free(&s->thread_map);
@@ -202,6 +204,7 @@ static uint32_t hka_stream_event(struct hka_stream *s, const struct hka_access *
 	uint32_t thread, site, loc, i;
 	struct hka_event *ev;
 	uint64_t k1, k2;
+	unsigned int k;
 
 	if (!a->nframes || !a->frames[0].module || !a->thread) {
 		hka_error_set(err, "access without thread or instruction address");
@@ -226,6 +229,17 @@ static uint32_t hka_stream_event(struct hka_stream *s, const struct hka_access *
 	ev->loc = loc;
 	ev->kind = a->kind;
 	ev->atomic = a->atomic;
+	/* callers: pairs in different functions meet in a common caller */
+	ev->stack = s->stacks.n;
+	for (k = 1; k < a->nframes && a->frames[k].module; k++) {
+		uint32_t site_k = hka_stream_site(s, &a->frames[k]), *p;
+
+		if (site_k == HKA_NO_INDEX || !(p = hka_vec_push(&s->stacks)))
+			goto nomem;
+		*p = site_k;
+		ev = HKA_VEC_AT(&s->events, struct hka_event, s->events.n - 1);
+		ev->nstack++;
+	}
 	if (hka_map_put(&s->event_map, k1, k2, s->events.n - 1) == HKA_NO_INDEX) {
 		s->events.n--;
 		goto nomem;

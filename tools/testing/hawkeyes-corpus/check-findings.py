@@ -3,9 +3,10 @@
 """Compare a hawkeyes JSON report with a .expect file, exactly.
 
 An .expect line is one finding:
-    PATTERN porting|not-porting @m1 K > @m2 K BARRIER ; @m3 K > @m4 K BARRIER
+    PATTERN porting|not-porting @m1 K > @m2 K BARRIER [via @c1 > @c2] ; @m3 ...
 where @m names a marker comment in the program's sources (its line), K is
-R or W. Every expected finding must be reported and nothing else may be.
+R or W; "via" names the call sites in the common caller when the two
+accesses are in different functions (the report's "calls"). Every expected finding must be reported and nothing else may be.
 Exit 0 on a match; otherwise print the difference and exit 1.
 """
 import json
@@ -34,7 +35,7 @@ def expected(path, marks):
             for m in re.findall(r'@\w+', line):
                 if m not in marks:
                     sys.exit('%s: unknown marker %s' % (path, m))
-                line = line.replace(m + ' ', marks[m] + ' ')
+            line = re.sub(r'@\w+', lambda m: marks[m.group(0)], line)
             out.add(' '.join(line.split()))
     return out
 
@@ -47,10 +48,15 @@ def reported(path):
         sides = []
         for s in fd['sides']:
             a, b = s['first'], s['second']
-            sides.append('%s:%d %s > %s:%d %s %s' % (
+            side = '%s:%d %s > %s:%d %s %s' % (
                 a['file'].rsplit('/', 1)[-1], a['line'], a['access'],
                 b['file'].rsplit('/', 1)[-1], b['line'], b['access'],
-                s['fix']['barrier']))
+                s['fix']['barrier'])
+            if s['calls']:
+                c1, c2 = s['calls']['first'], s['calls']['second']
+                side += ' via %s:%d > %s:%d' % (c1['file'].rsplit('/', 1)[-1], c1['line'],
+                                                c2['file'].rsplit('/', 1)[-1], c2['line'])
+            sides.append(side)
         out.add('%s %s %s' % (fd['pattern'], 'porting' if fd['porting'] else 'not-porting',
                               ' ; '.join(sides)))
     if len(out) != len(rep['findings']):

@@ -21,14 +21,14 @@ mkdir -p "$out"
 progs=()
 for f in "$dir"/*.c; do
 	b=$(basename "$f" .c)
-	case $b in mf_*) continue ;; esac
+	case $b in mf_* | xf_*) continue ;; esac
 	progs+=("$b")
 done
-progs+=(mf)
+progs+=(mf xf)
 
 sources() {
-	if [ "$1" = mf ]; then
-		ls "$dir"/mf_*.c
+	if [ "$1" = mf ] || [ "$1" = xf ]; then
+		ls "$dir"/"$1"_*.c
 	else
 		echo "$dir/$1.c"
 	fi
