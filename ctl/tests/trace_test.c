@@ -267,6 +267,30 @@ TEST_F(file, corrupt_chunk_length_refused)
 	EXPECT_NE(NULL, strstr(msg, "corrupt chunk at offset 32")) TH_LOG("%s", msg);
 }
 
+/* A full disk is an error of the writer, sticky, with the reason, not a short file. */
+TEST(write_to_full_disk)
+{
+	struct hk_trace_rec rec[128] = { 0 };
+	struct hk_trace_meta meta = { .pid = 1 };
+	struct hk_trace *t;
+	int i, ret = 0;
+
+	if (access("/dev/full", W_OK))
+		SKIP(return, "no /dev/full");
+	ASSERT_EQ(0, hk_trace_create("/dev/full", &t));
+	ASSERT_EQ(0, hk_trace_write_meta(t, &meta));
+	/* more than the 1 MiB stdio buffer: the device must be written */
+	for (i = 0; i < 200 && !ret; i++)
+		ret = hk_trace_write_records(t, rec, 128);
+	if (!ret)
+		ret = hk_trace_flush(t);
+	EXPECT_EQ(-ENOSPC, ret);
+	EXPECT_NE(NULL, strstr(hk_trace_errmsg(t), "/dev/full: cannot write the trace file: No space left on device"))
+		TH_LOG("%s", hk_trace_errmsg(t));
+	EXPECT_EQ(-ENOSPC, hk_trace_write_records(t, rec, 1));	/* sticky */
+	EXPECT_NE(0, hk_trace_close(t));
+}
+
 TEST(missing_file)
 {
 	char msg[512];
