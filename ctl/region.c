@@ -187,7 +187,7 @@ static int sym_in_elf(Elf *elf, const char *name, struct sym_hit *hit)
 	for (k = 0; k < 2; k++) {
 		scn = NULL;
 		while ((scn = elf_nextscn(elf, scn))) {
-			if (!gelf_getshdr(scn, &sh) || sh.sh_type != (unsigned)order[k])
+			if (!gelf_getshdr(scn, &sh) || sh.sh_type != (unsigned int)order[k])
 				continue;
 			if (sym_in_section(elf, scn, &sh, name, hit))
 				return 1;

@@ -71,10 +71,10 @@ int hk_parse_duration(const char *s, uint64_t default_unit_ns, uint64_t *out_ns)
 	if (errno || end == s || !isfinite(v))
 		return -EINVAL;
 	if (*end) {
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(units); i++)
 			if (!strcmp(end, units[i].suffix))
 				break;
-		if (i == sizeof(units) / sizeof(units[0]))
+		if (i == ARRAY_SIZE(units))
 			return -EINVAL;
 		unit = units[i].ns;
 	}

@@ -8,6 +8,10 @@
 
 #include <stdint.h>
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 /*
  * Parse an unsigned number: decimal, 0x hex or 0 octal, optionally followed
  * by one of the binary suffixes K, M, G (KiB, MiB, GiB) when @units is set.
