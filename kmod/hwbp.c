@@ -40,7 +40,7 @@ static void hk_hwbp_handler(struct perf_event *bp, struct perf_sample_data *data
 	struct hk_record rec = {};
 	u64 value = 0;
 
-	if (READ_ONCE(s->state) != HK_S_LIVE)
+	if (READ_ONCE(s->state) != HK_S_LIVE || atomic_read(&s->end_req))
 		return;
 	atomic64_inc(&s->hits);
 	if (atomic_inc_return(&s->tick_hits) > s->budget_per_tick) {

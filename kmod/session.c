@@ -580,6 +580,10 @@ static void hk_session_end_work(struct work_struct *work)
 /* Any context: end @s from a workqueue, once. */
 static void hk_session_end_async(struct hk_session *s, u32 reason)
 {
+	/*
+	 * Hits from here on are moot (a new image after exec, a dead
+	 * client, exiting threads): the handler drops them until stop.
+	 */
 	if (atomic_cmpxchg(&s->end_req, 0, reason))
 		return;
 	if (!kref_get_unless_zero(&s->ref))
@@ -958,7 +962,8 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 		struct hk_session *o;
 
 		list_for_each_entry(o, &hk_sessions, node) {
-			if (o->tgid == s->tgid) {
+			/* One that is only finishing holds no watchpoint. */
+			if (o->tgid == s->tgid && READ_ONCE(o->state) == HK_S_LIVE) {
 				NL_SET_ERR_MSG_FMT_MOD(extack,
 						       "process %u already has session %u",
 						       req->pid, o->id);
