@@ -116,7 +116,8 @@ static int run(const char *const argv[], char **out, char **err, uid_t uid)
 struct dump {
 	uint64_t records;
 	uint64_t ip, other_ips;		/* the first record's ip, records with another */
-	uint64_t bad_kind, bad_size, bad_addr;
+	uint64_t bad_kind, bad_size, bad_addr;	/* kind other than W, size other than 8 */
+	uint64_t kind_rw;
 	uint32_t tids[MAX_TIDS];
 	uint64_t per_tid[MAX_TIDS];
 	unsigned int ntids;
@@ -164,6 +165,7 @@ static void read_trace(struct dump *d, const char *path)
 		d->other_ips += ip != d->ip;
 		d->records++;
 		d->bad_kind += strcmp(kind, "W") != 0;
+		d->kind_rw += strcmp(kind, "RW") == 0;
 		d->bad_size += size != 8;
 		d->bad_addr += addr != d->region;
 		for (i = 0; i < d->ntids && d->tids[i] != tid; i++)
@@ -463,6 +465,24 @@ TEST(exec_ends_capture)
 	EXPECT_EQ(0, d.rc);
 	EXPECT_EQ(200, d.records);
 	EXPECT_NE(NULL, strstr(d.end, "target called execve")) TH_LOG("%s", d.end);
+	unlink(TRACE);
+}
+
+/* --access rw reaches the module: x86 cannot say read or write, so kind RW. */
+TEST(access_rw)
+{
+	const char *const argv[] = { "hkctl", "run", "-r", "hk_counter", "--access", "rw",
+				     "--rotate", "off", "--budget", "10000000", "--no-report",
+				     "--no-status", "-o", TRACE, "--", counter(), "2", "300", NULL };
+	char *err;
+	struct dump d;
+
+	ASSERT_EQ(0, run(argv, NULL, &err, 0)) TH_LOG("%s", err);
+	read_trace(&d, TRACE);
+	ASSERT_EQ(0, d.rc);
+	EXPECT_EQ(600, d.records);
+	EXPECT_EQ(600, d.kind_rw);
+	EXPECT_EQ(0, d.kernel_lost);
 	unlink(TRACE);
 }
 
