@@ -4,6 +4,7 @@
  * (Documentation/hawkeyes/report.rst), SARIF 2.1.0 for code scanning.
  * Output depends only on the sorted findings, never on timing or --jobs.
  */
+#include <elf.h>
 #include <errno.h>
 #include <string.h>
 
@@ -215,7 +216,7 @@ static void hka_text_window(FILE *f, const struct hka_result *res, const struct 
 {
 	const struct hka_site *a = hka_view(res, sd->first).site, *b = hka_view(res, sd->second).site;
 	const struct hka_func *fn = &res->funcs[a->info.func];
-	uint32_t i, from = a->info.insn, to = b->info.insn;
+	uint32_t i, from = a->info.insn, to = hka_func_access_insn(fn, b->info.insn);
 
 	if (a->info.func != b->info.func || a->info.insn == b->info.insn) {
 		fprintf(f, "        (across calls: %s() to %s(); %u uops)\n",
@@ -231,10 +232,22 @@ static void hka_text_window(FILE *f, const struct hka_result *res, const struct 
 	for (i = from; i <= to; i++) {
 		const struct hka_insn *in = &fn->insns[i];
 
+		bool mark = in->addr == a->info.access_ip || in->addr == b->info.access_ip;
+
 		fprintf(f, "        %c %8llx:  %-56s%s\n",
-			i == from || i == to ? '>' : ' ', (unsigned long long)in->addr, in->text,
+			mark ? '>' : ' ', (unsigned long long)in->addr, in->text,
 			in->flags & HKA_INSN_TSAN ? " (tsan, 0 uops)" : "");
 	}
+}
+
+static bool hka_result_has_x86(const struct hka_result *res)
+{
+	uint32_t i;
+
+	for (i = 0; i < res->nfuncs; i++)
+		if (res->funcs[i].machine == EM_X86_64)
+			return true;
+	return false;
 }
 
 static int hka_report_write_text(const struct hka_result *res, FILE *f)
@@ -244,6 +257,10 @@ static int hka_report_write_text(const struct hka_result *res, FILE *f)
 
 	fprintf(f, "hawkeyes %s: window %u uops (%s)\n", HKA_VERSION, res->cfg.window,
 		res->cfg.window_name ? res->cfg.window_name : "--window");
+	if (hka_result_has_x86(res))
+		fprintf(f, "x86-64 code: a pre-migration scan. A C11 release store or acquire load is a "
+			"plain mov here;\nit is seen only as a TSan __tsan_atomic* call or through a "
+			"DWARF _Atomic type.\n");
 	for (i = 0; i < res->findings.n; i++) {
 		const struct hka_finding *fd = HKA_VEC_AT(&res->findings, struct hka_finding, i);
 

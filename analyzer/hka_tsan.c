@@ -430,6 +430,7 @@ static int hka_tsan_parse_owned(struct hka_stream *s, const char *name, char *co
 {
 	struct hka_tsan_ctx ctx = { .name = name };
 	size_t i, j;
+	char *nul;
 	int rc;
 
 	if (hka_stream_own(s, copy)) {
@@ -438,6 +439,13 @@ static int hka_tsan_parse_owned(struct hka_stream *s, const char *name, char *co
 		return -ENOMEM;
 	}
 	copy[len] = '\0';
+	/* TSan writes text: a NUL byte means the wrong file, say where */
+	nul = memchr(copy, '\0', len);
+	if (nul) {
+		hka_error_set(err, "%s:%lu: binary data (a NUL byte) where a TSan log should be text",
+			      name, 1 + hka_count_lines(copy, nul));
+		return -EINVAL;
+	}
 	hka_stream_begin_input(s, name);
 	rc = hka_tsan_split(&ctx, copy, len);
 	if (rc) {

@@ -241,6 +241,19 @@ TEST(broken_logs_name_their_line)
 	}
 }
 
+TEST(binary_data_is_refused)
+{
+	static const char junk[] = "text\nmore text\n\x7f" "ELF\0\0\x01";
+	struct hka_stream *s = hka_stream_new();
+	struct hka_config cfg;
+	struct hka_error err = { "" };
+
+	hka_config_init(&cfg);
+	EXPECT_NE(0, hka_tsan_parse_buf(s, "a.out", junk, sizeof(junk) - 1, &cfg, &err));
+	EXPECT_NE(NULL, strstr(err.msg, "a.out:3: binary data")) TH_LOG("%s", err.msg);
+	hka_stream_free(s);
+}
+
 /* line numbers stay right when the log is split into parallel chunks */
 TEST(error_line_in_a_late_chunk)
 {

@@ -40,7 +40,7 @@ ok() { n=$((n + 1)); echo "ok $n $1"; }
 notok() { n=$((n + 1)); failed=1; echo "not ok $n $1"; }
 skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 
-extra_tests=12
+extra_tests=13
 echo "TAP version 13"
 echo "1..$(( ${#progs[@]} * 2 + extra_tests ))"
 
@@ -121,6 +121,16 @@ if [ $rc -eq 2 ] && grep -q "trunc.log:5: log ends inside the data race report a
 else
 	echo "# rc=$rc: $(cat "$out/trunc.err")"
 	notok "analyze: truncated log names its line"
+fi
+
+# the wrong file: a binary instead of its log
+"$hkctl" analyze --tsan "$out/mp" > /dev/null 2> "$out/binlog.err"
+rc=$?
+if [ $rc -eq 2 ] && grep -q "mp:1: binary data" "$out/binlog.err"; then
+	ok "analyze: a binary given as the log is refused"
+else
+	echo "# rc=$rc: $(cat "$out/binlog.err")"
+	notok "analyze: a binary given as the log is refused"
 fi
 
 # a frame without (module+0xoffset)
