@@ -248,4 +248,46 @@ TEST_F_TIMEOUT(life, budget, 60)
 	       (unsigned long long)self->c.end_info.disables);
 }
 
+/*
+ * Threads born and dying all the time while sessions come and go: every
+ * attach/detach cycle must leave no thread object, watchpoint or task work
+ * behind and the target must keep going.
+ */
+TEST_F_TIMEOUT(life, churn, 120)
+{
+	struct hk_region_arg r = { self->t.var, 8 };
+	struct hk_opts_arg o = { .budget = HK_MAX_BUDGET, .buffer = 1 << 14 };
+	char reply[64], why[64];
+	uint32_t id;
+	int i;
+
+	ASSERT_EQ(0, hk_target_cmd(&self->t, "churn 8", reply, sizeof(reply)));
+	for (i = 0; i < 20; i++) {
+		self->c.ended = false;
+		ASSERT_EQ(0, hk_cl_attach(&self->c, self->t.pid, &r, 1, &o, &id))
+			TH_LOG("cycle %d: %s", i, self->c.extack);
+		hk_cl_poll_until(&self->c, 20 + 10 * (i % 5), NULL, NULL);
+		ASSERT_EQ(0, hk_cl_detach(&self->c, id));
+		hk_cl_poll_until(&self->c, 5000, hk_pred_ended, NULL);
+		ASSERT_TRUE(self->c.ended);
+		EXPECT_EQ(self->c.end_info.hits,
+			  self->c.end_info.records + self->c.end_info.lost +
+			  self->c.end_info.throttled);
+	}
+	TH_LOG("last cycle: %u threads watched at end, %zu records in all",
+	       self->c.end_info.threads, self->c.nrecs);
+	EXPECT_EQ(0, hk_cl_wait_no_sessions(&self->c, 3000));
+	EXPECT_TRUE(hk_objects_zero(why, sizeof(why))) TH_LOG("left: %s", why);
+	EXPECT_TRUE(target_alive(&self->t));
+
+	/* and a churning target that dies while watched */
+	ASSERT_EQ(0, hk_cl_attach(&self->c, self->t.pid, &r, 1, &o, &id));
+	self->c.ended = false;
+	hk_cl_poll_until(&self->c, 200, NULL, NULL);
+	kill(self->t.pid, SIGKILL);
+	hk_cl_poll_until(&self->c, 5000, hk_pred_ended, NULL);
+	ASSERT_TRUE(self->c.ended);
+	EXPECT_EQ(HK_END_TARGET_EXIT, self->c.end_reason);
+}
+
 TEST_HARNESS_MAIN

@@ -10,7 +10,10 @@
  *             (thread index << 32) | i, i = 1..K, main thread index 0.
  *             Reply: "tids T0 T1 ... TN" (T0: main thread).
  *   loop N    start N threads writing forever; reply "looping"
- *   ping      reply "pong COUNT" (writes done by loop threads so far)
+ *   churn N   start a thread that forever creates N short-lived threads
+ *             (10 stores each) and joins them; reply "churning"
+ *   ping      reply "pong COUNT" (writes done by loop threads so far, plus
+ *             threads finished by churn)
  *   exec      execve() this program again with "--again"; the new image
  *             prints its hello line (again) instead of a reply
  *   bench N M W  N threads each run M iterations of W rounds of private
@@ -94,6 +97,28 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+static void *short_fn(void *arg)
+{
+	for (int i = 0; i < 10; i++)
+		hk_store(i);
+	return NULL;
+}
+
+static void *churn_fn(void *arg)
+{
+	long n = (long)arg;
+	pthread_t *th = calloc(n, sizeof(*th));
+
+	for (;;) {
+		for (long i = 0; i < n; i++)
+			pthread_create(&th[i], NULL, short_fn, NULL);
+		for (long i = 0; i < n; i++)
+			pthread_join(th[i], NULL);
+		__atomic_fetch_add(&loop_count, n, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
 static void *loop_fn(void *arg)
 {
 	uint64_t i = 0;
@@ -148,6 +173,11 @@ int main(int argc, char **argv)
 				pthread_join(b[i].th, NULL);
 			printf("elapsed_ns %llu\n", (unsigned long long)(now_ns() - t0));
 			free(b);
+		} else if (sscanf(line, "churn %d", &n) == 1) {
+			pthread_t th;
+
+			pthread_create(&th, NULL, churn_fn, (void *)(long)n);
+			printf("churning\n");
 		} else if (sscanf(line, "loop %d", &n) == 1) {
 			for (int i = 0; i < n; i++) {
 				pthread_t th;
