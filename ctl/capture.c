@@ -233,6 +233,7 @@ struct cap {
 	uint64_t overruns;
 	uint64_t last_lost_written;
 	uint64_t next_lost_ns;		/* LOST chunks at most once a second */
+	uint64_t next_flush_ns;		/* file flushed once a second */
 	int write_error;
 	/* threads seen */
 	struct cap_thread *threads;
@@ -697,6 +698,17 @@ static int cap_loop(struct cap *c, int sfd)
 			c->next_status_ns = now + CAPTURE_STATUS_NS;
 		}
 		cap_note_loss(c, now);
+		/*
+		 * Push the stdio buffer out once a second: if hkctl is killed,
+		 * the file still holds everything up to the last second.
+		 */
+		if (now >= c->next_flush_ns) {
+			c->next_flush_ns = now + CAPTURE_STATUS_NS;
+			if (hk_trace_flush(c->trace) && !c->write_error) {
+				c->write_error = -EIO;
+				hk_err(c->cmd, "%s", hk_trace_errmsg(c->trace));
+			}
+		}
 		/*
 		 * The module sends END when the target exits; if that does not
 		 * come within the grace period, end on our own rather than hang.
