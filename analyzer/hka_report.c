@@ -7,6 +7,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hka_priv.h"
 
@@ -309,6 +310,34 @@ static int hka_report_write_text(const struct hka_result *res, FILE *f)
 	return 0;
 }
 
+/*
+ * Code scanning maps results to files by path relative to the checkout:
+ * paths under the current directory become relative, others file:// URIs.
+ */
+static void hka_sarif_uri(FILE *f, const char *file)
+{
+	char cwd[4096], uri[4200];
+	size_t n;
+
+	if (!file) {
+		hka_json_str(f, "unknown");
+		return;
+	}
+	if (file[0] == '/' && getcwd(cwd, sizeof(cwd))) {
+		n = strlen(cwd);
+		if (!strncmp(file, cwd, n) && file[n] == '/') {
+			hka_json_str(f, file + n + 1);
+			return;
+		}
+	}
+	if (file[0] == '/') {
+		snprintf(uri, sizeof(uri), "file://%s", file);
+		hka_json_str(f, uri);
+		return;
+	}
+	hka_json_str(f, file);
+}
+
 static void hka_sarif_location(FILE *f, const struct hka_result *res, uint32_t e, int id,
 			       const char *what)
 {
@@ -318,7 +347,7 @@ static void hka_sarif_location(FILE *f, const struct hka_result *res, uint32_t e
 	if (id >= 0)
 		fprintf(f, "\"id\": %d, ", id);
 	fputs("\"physicalLocation\": {\"artifactLocation\": {\"uri\": ", f);
-	hka_json_str(f, v.file ? v.file : "unknown");
+	hka_sarif_uri(f, v.file);
 	fprintf(f, "}, \"region\": {\"startLine\": %u}}", v.line ? v.line : 1);
 	if (what) {
 		fputs(", \"message\": {\"text\": ", f);
