@@ -149,6 +149,46 @@ TEST_F_TIMEOUT(life, target_exec, 60)
 	EXPECT_EQ(0, self->c.lost);
 }
 
+/* exec from a non-leader thread: de_thread() kills the others, renames it */
+TEST_F_TIMEOUT(life, thread_exec, 60)
+{
+	struct hk_region_arg r = { self->t.var, 8 };
+	char hello[256], reply[64], why[64];
+	uint32_t id;
+
+	ASSERT_EQ(0, hk_cl_attach(&self->c, self->t.pid, &r, 1, NULL, &id));
+	usleep(200000);
+	ASSERT_EQ(0, hk_target_cmd(&self->t, "texec", hello, sizeof(hello)));
+	ASSERT_EQ(0, strncmp(hello, "hello", 5)) TH_LOG("%s", hello);
+	hk_cl_poll_until(&self->c, 5000, hk_pred_ended, NULL);
+	ASSERT_TRUE(self->c.ended);
+	EXPECT_EQ(HK_END_TARGET_EXEC, self->c.end_reason);
+	EXPECT_EQ(0, hk_cl_wait_no_sessions(&self->c, 3000));
+	EXPECT_TRUE(hk_objects_zero(why, sizeof(why))) TH_LOG("left: %s", why);
+	ASSERT_EQ(0, hk_target_cmd(&self->t, "ping", reply, sizeof(reply)));
+	EXPECT_EQ(0, strncmp(reply, "pong", 4));
+}
+
+/* A stopped target: detach must not wait for it, nor leave anything. */
+TEST_F_TIMEOUT(life, stopped_target, 60)
+{
+	struct hk_region_arg r = { self->t.var, 8 };
+	char why[64];
+	uint32_t id;
+
+	ASSERT_EQ(0, hk_cl_attach(&self->c, self->t.pid, &r, 1, NULL, &id));
+	usleep(100000);
+	ASSERT_EQ(0, kill(self->t.pid, SIGSTOP));
+	usleep(100000);
+	ASSERT_EQ(0, hk_cl_detach(&self->c, id));
+	hk_cl_poll_until(&self->c, 5000, hk_pred_ended, NULL);
+	ASSERT_TRUE(self->c.ended);
+	EXPECT_EQ(0, hk_cl_wait_no_sessions(&self->c, 3000));
+	EXPECT_TRUE(hk_objects_zero(why, sizeof(why))) TH_LOG("left: %s", why);
+	ASSERT_EQ(0, kill(self->t.pid, SIGCONT));
+	EXPECT_TRUE(target_alive(&self->t));
+}
+
 TEST_F_TIMEOUT(life, detach_under_load, 60)
 {
 	struct hk_region_arg r = { self->t.var, 8 };

@@ -19,6 +19,8 @@
  *   bench N M W  N threads each run M iterations of W rounds of private
  *             arithmetic followed by one store to the global; reply
  *             "elapsed_ns NS" (wall time of the whole run)
+ *   texec     like exec, but from a secondary thread (the kernel makes it
+ *             the leader: de_thread())
  *   exit      exit(0)
  */
 #include <pthread.h>
@@ -30,8 +32,21 @@
 #include <time.h>
 #include <unistd.h>
 
-volatile uint64_t hk_var __attribute__((aligned(64)));
-static volatile uint64_t loop_count;
+/*
+ * The watched global and, 16 bytes further in the same 64-byte block, the
+ * loop counter; nothing else lives in the block, so tests that watch all
+ * 64 bytes know exactly which units get written.
+ */
+struct hk_block {
+	volatile uint64_t var;
+	uint64_t unused1;
+	volatile uint64_t count;
+	uint64_t unused2[5];
+} __attribute__((aligned(64)));
+
+struct hk_block hk_block;
+#define hk_var hk_block.var
+#define loop_count hk_block.count
 static int K;
 
 __attribute__((noinline)) void hk_store(uint64_t v)
@@ -119,6 +134,17 @@ static void *churn_fn(void *arg)
 	return NULL;
 }
 
+static char **saved_argv;
+
+static void *texec_fn(void *arg)
+{
+	char *args[] = { saved_argv[0], "--again", NULL };
+
+	execv("/proc/self/exe", args);
+	printf("exec failed\n");
+	return NULL;
+}
+
 static void *loop_fn(void *arg)
 {
 	uint64_t i = 0;
@@ -134,6 +160,7 @@ int main(int argc, char **argv)
 {
 	char line[256];
 
+	saved_argv = argv;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("hello var=%p store=%p store_end=%p\n", (void *)&hk_var,
 	       (void *)hk_store, (void *)hk_store_end);
@@ -187,6 +214,11 @@ int main(int argc, char **argv)
 			printf("looping\n");
 		} else if (!strncmp(line, "ping", 4)) {
 			printf("pong %llu\n", (unsigned long long)loop_count);
+		} else if (!strncmp(line, "texec", 5)) {
+			pthread_t th;
+
+			pthread_create(&th, NULL, texec_fn, NULL);
+			pause();
 		} else if (!strncmp(line, "exec", 4)) {
 			char *args[] = { argv[0], "--again", NULL };
 
