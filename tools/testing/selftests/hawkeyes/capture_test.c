@@ -189,4 +189,34 @@ TEST_F_TIMEOUT(capture, overflow, 180)
 	       (unsigned long long)lost_inband, self->c.nmsgs);
 }
 
+/* Read/write watchpoints: loads are caught too, as kind RW (x86). */
+TEST_F_TIMEOUT(capture, reads, 60)
+{
+	struct hk_region_arg r = { self->t.var, 8 };
+	struct hk_opts_arg o = {
+		.access = HK_ACCESS_RW, .rotate_set = true, .rotate_ms = 0,
+		.budget = HK_MAX_BUDGET, .buffer = 4096, .slots = 1,
+	};
+	char reply[128];
+	size_t i, want;
+	uint32_t id;
+
+	if (variant->threads != 1)
+		SKIP(return, "one variant is enough");
+	ASSERT_EQ(0, hk_cl_attach(&self->c, self->t.pid, &r, 1, &o, &id))
+		TH_LOG("%s", self->c.extack);
+	EXPECT_EQ(1, self->c.info.slots);
+	ASSERT_EQ(0, hk_target_cmd(&self->t, "read 300", reply, sizeof(reply)));
+	want = 300;
+	hk_cl_poll_until(&self->c, 10000, hk_pred_nrecs, &want);
+	ASSERT_EQ(0, hk_cl_detach(&self->c, id));
+	hk_cl_poll_until(&self->c, 5000, hk_pred_ended, NULL);
+	ASSERT_EQ(300, self->c.nrecs);
+	for (i = 0; i < self->c.nrecs; i++) {
+		ASSERT_EQ(HK_KIND_RW, self->c.recs[i].kind);
+		ASSERT_EQ(self->t.var, self->c.recs[i].addr);
+		ASSERT_EQ((uint32_t)self->t.pid, self->c.recs[i].tid);
+	}
+}
+
 TEST_HARNESS_MAIN

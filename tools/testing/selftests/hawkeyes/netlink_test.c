@@ -7,7 +7,10 @@
  * its own).
  */
 #include <grp.h>
+#include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
 
 #include "kselftest_harness.h"
 #include "hk_test.h"
@@ -199,6 +202,75 @@ TEST_F(nl, malformed)
 	EXPECT_EQ(self->kmsg, hk_kmsg_lines()) {
 		system("dmesg | tail -5");
 	}
+}
+
+static int write_param(const char *name, const char *val)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/module/hawkeyes/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	ret = fputs(val, f) < 0 ? -EIO : 0;
+	if (fclose(f))
+		ret = -errno;
+	return ret;
+}
+
+/* Module-parameter limits are enforced with a clear message. */
+TEST_F(nl, limits)
+{
+	struct hk_opts_arg big = { .buffer = 2048 };	/* 128 KiB */
+	struct hk_region_arg r = { self->t.var, 8 };
+	struct hk_target t2;
+	uint32_t id;
+	int ret;
+
+	if (write_param("max_sessions", "1"))
+		SKIP(return, "cannot set module parameters");
+	ASSERT_EQ(0, hk_target_start(&t2, "writer", NULL));
+	ASSERT_EQ(0, hk_cl_attach(&self->c, self->t.pid, &r, 1, NULL, &id));
+	r.start = t2.var;
+	ret = hk_cl_attach(&self->c, t2.pid, &r, 1, NULL, NULL);
+	EXPECT_EQ(-EBUSY, ret);
+	EXPECT_NE(NULL, strstr(self->c.extack, "max_sessions")) TH_LOG("%s", self->c.extack);
+	ASSERT_EQ(0, hk_cl_detach(&self->c, id));
+	hk_cl_poll_until(&self->c, 5000, hk_pred_ended, NULL);
+	EXPECT_EQ(0, write_param("max_sessions", "8"));
+
+	ASSERT_EQ(0, write_param("max_buffer_kb", "64"));
+	ret = hk_cl_attach(&self->c, t2.pid, &r, 1, &big, NULL);
+	EXPECT_EQ(-ENOBUFS, ret);
+	EXPECT_NE(NULL, strstr(self->c.extack, "max_buffer_kb")) TH_LOG("%s", self->c.extack);
+	EXPECT_EQ(0, write_param("max_buffer_kb", "16384"));
+	hk_target_stop(&t2);
+}
+
+/* A debugger holding all four debug registers: ENOSPC, explained. */
+TEST_F(nl, debugger_holds_registers)
+{
+	struct hk_region_arg r = { self->t.var, 8 };
+	int i, status, ret;
+	long dr7 = 0;
+
+	ASSERT_EQ(0, ptrace(PTRACE_ATTACH, self->t.pid, 0, 0));
+	ASSERT_EQ(self->t.pid, waitpid(self->t.pid, &status, 0));
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, ptrace(PTRACE_POKEUSER, self->t.pid,
+				    offsetof(struct user, u_debugreg[i]),
+				    self->t.var + 8 * (i + 1)));
+		dr7 |= 1L << (2 * i) | 1L << (16 + 4 * i);	/* local enable, W, len 1 */
+	}
+	ASSERT_EQ(0, ptrace(PTRACE_POKEUSER, self->t.pid,
+			    offsetof(struct user, u_debugreg[7]), dr7));
+	ret = hk_cl_attach(&self->c, self->t.pid, &r, 1, NULL, NULL);
+	EXPECT_EQ(-ENOSPC, ret);
+	EXPECT_NE(NULL, strstr(self->c.extack, "debug register")) TH_LOG("%s", self->c.extack);
+	ASSERT_EQ(0, ptrace(PTRACE_DETACH, self->t.pid, 0, 0));
+	EXPECT_EQ(0, hk_cl_wait_no_sessions(&self->c, 3000));
 }
 
 /* Run in a child as @uid; returns the child's exit status. */

@@ -9,6 +9,7 @@
  *             after the test attached) write K times each; value written:
  *             (thread index << 32) | i, i = 1..K, main thread index 0.
  *             Reply: "tids T0 T1 ... TN" (T0: main thread).
+ *   read K    the main thread loads the global K times; reply "sum S"
  *   loop N    start N threads writing forever; reply "looping"
  *   churn N   start a thread that forever creates N short-lived threads
  *             (10 stores each) and joins them; reply "churning"
@@ -200,6 +201,12 @@ int main(int argc, char **argv)
 				pthread_join(b[i].th, NULL);
 			printf("elapsed_ns %llu\n", (unsigned long long)(now_ns() - t0));
 			free(b);
+		} else if (sscanf(line, "read %d", &n) == 1) {
+			uint64_t sum = 0;
+
+			for (int i = 0; i < n; i++)
+				sum += hk_var;
+			printf("sum %llu\n", (unsigned long long)sum);
 		} else if (sscanf(line, "churn %d", &n) == 1) {
 			pthread_t th;
 
