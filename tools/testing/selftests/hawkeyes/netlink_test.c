@@ -17,6 +17,22 @@
 
 #define NOBODY 65534
 
+static int write_param(const char *name, const char *val)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/module/hawkeyes/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	ret = fputs(val, f) < 0 ? -EIO : 0;
+	if (fclose(f))
+		ret = -errno;
+	return ret;
+}
+
 FIXTURE(nl) {
 	struct hk_cl c;
 	struct hk_target t;
@@ -36,6 +52,9 @@ FIXTURE_TEARDOWN(nl)
 	char why[64];
 
 	hk_target_stop(&self->t);
+	/* the limits test changes these; put the defaults back whatever happened */
+	write_param("max_sessions", "8");
+	write_param("max_buffer_kb", "16384");
 	EXPECT_EQ(0, hk_cl_wait_no_sessions(&self->c, 3000));
 	EXPECT_TRUE(hk_objects_zero(why, sizeof(why))) TH_LOG("left: %s", why);
 	hk_cl_close(&self->c);
@@ -202,22 +221,6 @@ TEST_F(nl, malformed)
 	EXPECT_EQ(self->kmsg, hk_kmsg_lines()) {
 		system("dmesg | tail -5");
 	}
-}
-
-static int write_param(const char *name, const char *val)
-{
-	char path[128];
-	FILE *f;
-	int ret;
-
-	snprintf(path, sizeof(path), "/sys/module/hawkeyes/parameters/%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	ret = fputs(val, f) < 0 ? -EIO : 0;
-	if (fclose(f))
-		ret = -errno;
-	return ret;
 }
 
 /* Module-parameter limits are enforced with a clear message. */
