@@ -243,6 +243,9 @@ int hka_analyze(struct hka_stream *s, const struct hka_config *cfg,
 	a.sym_rc = calloc(s->sites.n + 1, sizeof(*a.sym_rc));
 	if (!a.syms || !a.sym_rc)
 		goto nomem;
+	rc = hka_stream_merge_locations(s, err);
+	if (rc)
+		goto fail;
 	rc = hka_resolve_modules(s, err);
 	if (rc)
 		goto fail;

@@ -98,6 +98,7 @@ struct hka_site {
 struct hka_location {
 	uint32_t input;
 	uint64_t addr;
+	uint32_t size;		/* widest access seen */
 };
 
 struct hka_thread {
@@ -129,6 +130,8 @@ struct hka_conflict {
 };
 
 uint32_t hka_stream_module(struct hka_stream *s, const char *name);
+/* Fold locations that overlap or conflict into one; the analysis calls it. */
+int hka_stream_merge_locations(struct hka_stream *s, struct hka_error *err);
 bool hka_stream_conflicting(const struct hka_stream *s, uint32_t ea, uint32_t eb);
 /* Keep buf alive as long as the stream (it takes ownership). */
 int hka_stream_own(struct hka_stream *s, void *buf);

@@ -178,19 +178,24 @@ static uint32_t hka_stream_site(struct hka_stream *s, const struct hka_frame *f)
 	return s->sites.n - 1;
 }
 
-static uint32_t hka_stream_location(struct hka_stream *s, uint64_t addr)
+static uint32_t hka_stream_location(struct hka_stream *s, uint64_t addr, unsigned int size)
 {
 	uint32_t input = s->inputs.n ? s->inputs.n - 1 : 0;
 	uint32_t i = hka_map_get(&s->loc_map, input, addr);
 	struct hka_location *l;
 
-	if (i != HKA_NO_INDEX)
+	if (i != HKA_NO_INDEX) {
+		l = HKA_VEC_AT(&s->locs, struct hka_location, i);
+		if (size > l->size)
+			l->size = size;
 		return i;
+	}
 	l = hka_vec_push(&s->locs);
 	if (!l)
 		return HKA_NO_INDEX;
 	l->input = input;
 	l->addr = addr;
+	l->size = size;
 	if (hka_map_put(&s->loc_map, input, addr, s->locs.n - 1) == HKA_NO_INDEX) {
 		s->locs.n--;
 		return HKA_NO_INDEX;
@@ -212,7 +217,7 @@ static uint32_t hka_stream_event(struct hka_stream *s, const struct hka_access *
 	}
 	thread = hka_stream_thread(s, a->thread);
 	site = hka_stream_site(s, &a->frames[0]);
-	loc = hka_stream_location(s, a->addr);
+	loc = hka_stream_location(s, a->addr, a->size);
 	if (thread == HKA_NO_INDEX || site == HKA_NO_INDEX || loc == HKA_NO_INDEX)
 		goto nomem;
 	s->accesses++;
@@ -293,4 +298,86 @@ bool hka_stream_conflicting(const struct hka_stream *s, uint32_t ea, uint32_t eb
 		return hka_map_get(&s->conflict_map, ea < eb ? ea : eb,
 				   ea < eb ? eb : ea) != HKA_NO_INDEX;
 	return a->kind == HKA_WRITE || b->kind == HKA_WRITE;
+}
+
+static uint32_t hka_uf_find(uint32_t *parent, uint32_t x)
+{
+	while (parent[x] != x) {
+		parent[x] = parent[parent[x]];
+		x = parent[x];
+	}
+	return x;
+}
+
+static void hka_uf_union(uint32_t *parent, uint32_t a, uint32_t b)
+{
+	a = hka_uf_find(parent, a);
+	b = hka_uf_find(parent, b);
+	/* the smaller index represents the class: independent of merge order */
+	if (a < b)
+		parent[b] = a;
+	else if (b < a)
+		parent[a] = b;
+}
+
+static int hka_loc_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct hka_location *l = arg;
+	const struct hka_location *a = &l[*(const uint32_t *)pa], *b = &l[*(const uint32_t *)pb];
+
+	if (a->input != b->input)
+		return a->input < b->input ? -1 : 1;
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	return *(const uint32_t *)pa < *(const uint32_t *)pb ? -1 : 1;
+}
+
+/*
+ * A wide store and a narrow load inside it race on one object but carry
+ * different addresses: fold locations whose byte ranges overlap (same
+ * input), and the two sides of every explicit conflict, into one
+ * location, so that the matching compares objects, not addresses.
+ */
+int hka_stream_merge_locations(struct hka_stream *s, struct hka_error *err)
+{
+	size_t n = s->locs.n, i;
+	uint32_t *parent = malloc((n + 1) * sizeof(*parent));
+	uint32_t *order = malloc((n + 1) * sizeof(*order));
+	const struct hka_location *locs = s->locs.data;
+	uint64_t end = 0;
+	uint32_t open = HKA_NO_INDEX;
+
+	if (!parent || !order) {
+		free(parent);
+		free(order);
+		hka_error_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		parent[i] = order[i] = i;
+	qsort_r(order, n, sizeof(*order), hka_loc_cmp, (void *)locs);
+	for (i = 0; i < n; i++) {
+		const struct hka_location *l = &locs[order[i]];
+
+		if (open != HKA_NO_INDEX && locs[open].input == l->input && l->addr < end)
+			hka_uf_union(parent, open, order[i]);
+		else
+			open = order[i], end = 0;
+		if (l->addr + (l->size ? l->size : 1) > end)
+			end = l->addr + (l->size ? l->size : 1);
+	}
+	for (i = 0; i < s->conflicts.n; i++) {
+		const struct hka_conflict *c = HKA_VEC_AT(&s->conflicts, struct hka_conflict, i);
+
+		hka_uf_union(parent, HKA_VEC_AT(&s->events, struct hka_event, c->a)->loc,
+			     HKA_VEC_AT(&s->events, struct hka_event, c->b)->loc);
+	}
+	for (i = 0; i < s->events.n; i++) {
+		struct hka_event *e = HKA_VEC_AT(&s->events, struct hka_event, i);
+
+		e->loc = hka_uf_find(parent, e->loc);
+	}
+	free(parent);
+	free(order);
+	return 0;
 }

@@ -139,6 +139,10 @@ int hka_resolve_data(struct hka_resolver *r, const char *path, uint64_t addr,
 
 struct hka_result;
 
+/*
+ * Analyze the stream. It folds overlapping locations in place: add no
+ * accesses to s afterwards. The result refers to s; free it first.
+ */
 int hka_analyze(struct hka_stream *s, const struct hka_config *cfg,
 		struct hka_result **res, struct hka_error *err);
 void hka_result_free(struct hka_result *res);
