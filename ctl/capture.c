@@ -215,6 +215,11 @@ struct cap_thread {
 	char comm[16];		/* read when first seen: it may be gone at the end */
 };
 
+struct cap_range {
+	uint64_t start;
+	uint64_t end;
+};
+
 struct cap {
 	const char *cmd;
 	const struct hk_capture_opts *o;
@@ -238,6 +243,11 @@ struct cap {
 	/* threads seen */
 	struct cap_thread *threads;
 	size_t nthreads;
+	/* mappings written to the trace, to notice code mapped after attach */
+	struct cap_range *known;
+	size_t nknown;
+	size_t last_known;		/* index of the last range an ip fell in */
+	int maps_stale;			/* a record's ip is in no known mapping */
 	uint64_t final_sequenced;	/* from END: hits that got a sequence number */
 	struct hk_nl_session final;	/* from END: the session's last counters */
 	/* end */
@@ -272,6 +282,26 @@ static struct cap_thread *cap_thread(struct cap *c, uint32_t tid)
 	v->records = 0;
 	read_comm(c->t->pid, tid, v->comm, sizeof(v->comm));
 	return v;
+}
+
+/*
+ * Is @ip inside a mapping already in the trace? Hits of one store come in
+ * runs, so the last range found is tried first.
+ */
+static int cap_ip_known(struct cap *c, uint64_t ip)
+{
+	size_t i;
+
+	if (c->last_known < c->nknown && c->known[c->last_known].start <= ip &&
+	    ip < c->known[c->last_known].end)
+		return 1;
+	for (i = 0; i < c->nknown; i++) {
+		if (c->known[i].start <= ip && ip < c->known[i].end) {
+			c->last_known = i;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 static void cap_on_records(void *arg, uint32_t session, const struct hk_record *recs, size_t n,
@@ -310,6 +340,8 @@ static void cap_on_records(void *arg, uint32_t session, const struct hk_record *
 			thr = cap_thread(c, r->tid);
 			if (thr)
 				thr->records++;
+			if (!c->maps_stale && !cap_ip_known(c, r->ip))
+				c->maps_stale = 1;
 		}
 		ret = hk_trace_write_records(c->trace, out, k);
 		if (ret && !c->write_error) {
@@ -436,16 +468,33 @@ static void cap_map_elf(const struct hk_maps *maps, const char *path, struct hk_
 	close(fd);
 }
 
+static int cap_map_known(const struct cap *c, const struct hk_map *m)
+{
+	size_t i;
+
+	for (i = 0; i < c->nknown; i++)
+		if (c->known[i].start == m->start && c->known[i].end == m->end)
+			return 1;
+	return 0;
+}
+
+/*
+ * Write the mappings the trace does not have yet: all of them at attach,
+ * the new ones later (see cap_refresh_maps()).
+ */
 static int cap_write_maps(struct cap *c, const struct hk_maps *maps)
 {
 	struct hk_trace_map tm, prev = { 0 };
 	const char *prev_path = NULL;
+	struct cap_range *v;
 	size_t i;
 	int ret;
 
 	for (i = 0; i < maps->n; i++) {
 		const struct hk_map *m = &maps->v[i];
 
+		if (cap_map_known(c, m))
+			continue;
 		memset(&tm, 0, sizeof(tm));
 		tm.start = m->start;
 		tm.end = m->end;
@@ -468,8 +517,35 @@ static int cap_write_maps(struct cap *c, const struct hk_maps *maps)
 		ret = hk_trace_write_map(c->trace, &tm, m->path);
 		if (ret)
 			return ret;
+		v = realloc(c->known, (c->nknown + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		c->known = v;
+		c->known[c->nknown].start = m->start;
+		c->known[c->nknown].end = m->end;
+		c->nknown++;
 	}
 	return 0;
+}
+
+/*
+ * A record's ip lies outside every mapping in the trace: the target
+ * mapped code after attach (dlopen(), a JIT). Append the new mappings, so
+ * that offline analysis can place that ip; at most once a second, and
+ * only while the target lives.
+ */
+static void cap_refresh_maps(struct cap *c)
+{
+	struct hk_maps maps;
+
+	if (!c->maps_stale || hk_maps_read(c->t->pid, &maps))
+		return;
+	if (cap_write_maps(c, &maps) && !c->write_error) {
+		c->write_error = -EIO;
+		hk_err(c->cmd, "%s", hk_trace_errmsg(c->trace));
+	}
+	hk_maps_free(&maps);
+	c->maps_stale = 0;
 }
 
 /* The threads that exist now; later ones are found in the records. */
@@ -704,6 +780,7 @@ static int cap_loop(struct cap *c, int sfd)
 		 */
 		if (now >= c->next_flush_ns) {
 			c->next_flush_ns = now + CAPTURE_STATUS_NS;
+			cap_refresh_maps(c);
 			if (hk_trace_flush(c->trace) && !c->write_error) {
 				c->write_error = -EIO;
 				hk_err(c->cmd, "%s", hk_trace_errmsg(c->trace));
@@ -783,6 +860,7 @@ static int cap_finish(struct cap *c)
 	int ret;
 
 	cap_detach(c);
+	cap_refresh_maps(c);
 	end.end_time_ns = hk_now_ns();
 	end.records = c->received;
 	end.reason = c->end_reason ? c->end_reason : HK_TRACE_END_ERROR;
@@ -906,6 +984,7 @@ out:
 	hk_nl_close(c.sess);
 	hk_regions_free(&regions);
 	free(c.threads);
+	free(c.known);
 	close(sfd);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	return ret ? HK_EXIT_ERROR : HK_EXIT_OK;

@@ -123,6 +123,10 @@ struct dump {
 	unsigned int ntids;
 	uint64_t region;
 	uint64_t kernel_lost, throttled, seq_gaps;
+	struct {
+		uint64_t start, end;
+	} maps[512];
+	unsigned int nmaps;
 	char end[64];
 	int rc;
 };
@@ -145,6 +149,12 @@ static void read_trace(struct dump *d, const char *path)
 	for (line = strtok_r(p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (sscanf(line, "# region 0x%" SCNx64, &d->region) == 1)
 			continue;
+		if (d->nmaps < 512 &&
+		    sscanf(line, "# map %" SCNx64 "-%" SCNx64, &d->maps[d->nmaps].start,
+			   &d->maps[d->nmaps].end) == 2) {
+			d->nmaps++;
+			continue;
+		}
 		if (sscanf(line, "# lost: kernel lost %" SCNu64 ", throttled %" SCNu64
 			   ", sequence gaps %" SCNu64, &d->kernel_lost, &d->throttled,
 			   &d->seq_gaps) == 3)
@@ -466,6 +476,45 @@ TEST(exec_ends_capture)
 	EXPECT_EQ(0, d.rc);
 	EXPECT_EQ(200, d.records);
 	EXPECT_NE(NULL, strstr(d.end, "target called execve")) TH_LOG("%s", d.end);
+	unlink(TRACE);
+}
+
+static int ip_in_maps(const struct dump *d, uint64_t ip)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nmaps; i++)
+		if (d->maps[i].start <= ip && ip < d->maps[i].end)
+			return 1;
+	return 0;
+}
+
+/*
+ * Code mapped after attach (here: a JIT page) is added to the trace's
+ * mappings when records point into it, so offline analysis can place them.
+ */
+TEST(maps_after_attach)
+{
+	const char *const targv[] = { counter(), "2", "200", "1500", "100", "jit", NULL };
+	char pid[16], *err;
+	struct dump d;
+	pid_t target;
+
+#ifndef __x86_64__
+	SKIP(return, "the JIT page is x86-64 code");
+#endif
+	target = spawn(targv, NULL, NULL, 0);
+	snprintf(pid, sizeof(pid), "%d", (int)target);
+	msleep(300);
+	const char *const argv[] = { "hkctl", "attach", pid, "-r", "hk_counter", "--rotate", "0",
+				     "--budget", "10000000", "--no-report", "-o", TRACE, NULL };
+	EXPECT_EQ(0, run(argv, NULL, &err, 0)) TH_LOG("%s", err);
+	EXPECT_EQ(0, wait_exit(target));
+	read_trace(&d, TRACE);
+	ASSERT_EQ(0, d.rc);
+	EXPECT_EQ(400, d.records);
+	EXPECT_EQ(0, d.other_ips);
+	EXPECT_TRUE(ip_in_maps(&d, d.ip)) TH_LOG("ip 0x%" PRIx64 " in none of %u maps", d.ip, d.nmaps);
 	unlink(TRACE);
 }
 

@@ -9,16 +9,20 @@
  * (the address of hk_store) first, "tid T" per thread, then "done" when all joined, and
  * exits 0: a changed outcome would show that watching changed behaviour.
  * With "exec", it then execs itself as "hkctl_counter 1 1" instead.
+ * With "jit" (x86-64), the stores run from code copied into an anonymous
+ * executable page mapped after WAIT_MS, as a JIT would.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 volatile long hk_counter;
 static long k, delay_us;
+static void (*store_fn)(long v, volatile long *p);
 static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The only store to hk_counter: every record's ip must point into it. */
@@ -36,7 +40,10 @@ static void *worker(void *arg)
 	fflush(stdout);
 	pthread_mutex_unlock(&print_lock);
 	for (i = 0; !k || i < k; i++) {
-		hk_store(i);
+		if (store_fn)
+			store_fn(i, &hk_counter);
+		else
+			hk_store(i);
 		if (delay_us)
 			usleep(delay_us);
 	}
@@ -60,6 +67,24 @@ int main(int argc, char *argv[])
 		delay_us = atol(argv[4]);
 	if (n < 1 || n > 256)
 		return 2;
+	if (argc > 5 && !strcmp(argv[5], "jit")) {
+#ifdef __x86_64__
+		static const unsigned char code[] = {
+			0x48, 0x89, 0x3e,	/* mov %rdi, (%rsi) */
+			0xc3,			/* ret */
+		};
+		void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (page == MAP_FAILED)
+			return 2;
+		memcpy(page, code, sizeof(code));
+		store_fn = (void (*)(long, volatile long *))page;
+		printf("jit %p\n", page);
+#else
+		return 4;
+#endif
+	}
 	for (i = 0; i < n; i++)
 		if (pthread_create(&th[i], NULL, worker, NULL))
 			return 2;
