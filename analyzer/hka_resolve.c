@@ -21,8 +21,10 @@
 #include <capstone/capstone.h>
 #include <elf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hka_priv.h"
 
@@ -277,5 +279,144 @@ int hka_resolve_data(struct hka_resolver *r, const char *path, uint64_t addr,
 		return -ENOENT;
 	*name = sym.function;
 	*atomic = hka_symtab_global_is_atomic(r->st, path, sym.function);
+	return 0;
+}
+
+/* ---- the arm64 build of the same program decides (--arm64-binary) ---- */
+
+#define HKA_A64_ROWS	32	/* line-table rows looked at per source line */
+#define HKA_A64_SCAN	8	/* instructions from a row to its access */
+
+struct hka_a64_access {
+	const struct hka_func *fn;
+	uint32_t insn;
+};
+
+/*
+ * The access instructions of kind in the arm64 code of file:line: from
+ * each line-table row, the first instruction that touches memory that way.
+ */
+static int hka_a64_line_accesses(struct hka_resolver *r, const char *path, const char *file,
+				 unsigned int line, enum hka_kind kind,
+				 struct hka_a64_access *out, int max)
+{
+	uint64_t rows[HKA_A64_ROWS];
+	struct hka_error err;
+	int nrows, i, n = 0;
+	uint32_t k, j;
+
+	if (!file || !line)
+		return 0;
+	nrows = hka_symtab_line_addrs(r->st, path, file, line, rows, HKA_A64_ROWS);
+	for (i = 0; i < nrows && n < max; i++) {
+		struct hka_func *fn;
+
+		err.msg[0] = '\0';
+		if (hka_resolver_func(r, path, rows[i], &fn, &err) || fn->machine != EM_AARCH64)
+			continue;
+		k = hka_func_insn_at(fn, rows[i]);
+		for (j = k; k != HKA_NO_INDEX && j < fn->ninsn && j < k + HKA_A64_SCAN; j++) {
+			if (!(fn->insns[j].mem & (kind == HKA_WRITE ? 2 : 1)))
+				continue;
+			out[n].fn = fn;
+			out[n].insn = j;
+			n++;
+			break;
+		}
+	}
+	return n;
+}
+
+/* Does the arm64 code order a (kind1 at a, kind2 at b) pair? */
+static bool hka_a64_orders(const struct hka_func *fn, uint32_t a, uint32_t b,
+			   enum hka_kind k1, enum hka_kind k2)
+{
+	unsigned int need = hka_ord_bit(k1, k2);
+	uint32_t i;
+
+	if (k1 == HKA_READ && fn->insns[a].acq)
+		return true;	/* acquire load: later accesses stay after it */
+	if (k2 == HKA_WRITE && fn->insns[b].rel)
+		return true;	/* release store: earlier accesses stay before it */
+	if (k1 == HKA_WRITE && k2 == HKA_READ && fn->insns[a].rel && fn->insns[b].acq)
+		return true;	/* stlr then ldar: RCsc */
+	for (i = a + 1; i < b; i++)
+		if (fn->insns[i].order & need)
+			return true;
+	return false;
+}
+
+/*
+ * One side in the arm64 build: 1 ordered, 0 not ordered (what it found in
+ * text), -1 its lines or accesses are not there.
+ */
+static int hka_a64_side(struct hka_resolver *r, const char *path, const struct hka_result *res,
+			const struct hka_side *sd, char *text, size_t size)
+{
+	const struct hka_stream *s = res->s;
+	const struct hka_event *e1 = HKA_VEC_AT(&s->events, struct hka_event, sd->first);
+	const struct hka_event *e2 = HKA_VEC_AT(&s->events, struct hka_event, sd->second);
+	const struct hka_site *s1 = HKA_VEC_AT(&s->sites, struct hka_site, e1->site);
+	const struct hka_site *s2 = HKA_VEC_AT(&s->sites, struct hka_site, e2->site);
+	struct hka_a64_access a[HKA_A64_ROWS], b[HKA_A64_ROWS];
+	int na, nb, i, j, best_i = -1, best_j = -1;
+	uint32_t best = UINT32_MAX;
+
+	na = hka_a64_line_accesses(r, path, s1->info.file, s1->info.line, e1->kind, a, HKA_A64_ROWS);
+	nb = hka_a64_line_accesses(r, path, s2->info.file, s2->info.line, e2->kind, b, HKA_A64_ROWS);
+	/* the closest pair in one function, first before second */
+	for (i = 0; i < na; i++)
+		for (j = 0; j < nb; j++)
+			if (a[i].fn == b[j].fn && a[i].insn < b[j].insn &&
+			    b[j].insn - a[i].insn < best) {
+				best = b[j].insn - a[i].insn;
+				best_i = i;
+				best_j = j;
+			}
+	if (best_i < 0)
+		return -1;
+	snprintf(text, size, "%s then %s", a[best_i].fn->insns[a[best_i].insn].text,
+		 b[best_j].fn->insns[b[best_j].insn].text);
+	return hka_a64_orders(a[best_i].fn, a[best_i].insn, b[best_j].insn, e1->kind, e2->kind);
+}
+
+int hka_result_check_arm64(struct hka_result *res, struct hka_resolver *r, const char *path,
+			   unsigned long *dropped, struct hka_error *err)
+{
+	size_t i, kept = 0;
+
+	*dropped = 0;
+	if (access(path, R_OK)) {
+		hka_error_set(err, "cannot read the arm64 binary '%s': %s", path, strerror(errno));
+		return -errno;
+	}
+	for (i = 0; i < res->findings.n; i++) {
+		struct hka_finding *f = HKA_VEC_AT(&res->findings, struct hka_finding, i);
+		char t0[160] = "", t1[160] = "", buf[512];
+		int o0 = hka_a64_side(r, path, res, &f->sides[0], t0, sizeof(t0));
+		int o1 = hka_a64_side(r, path, res, &f->sides[1], t1, sizeof(t1));
+
+		if (o0 == 1 && o1 == 1) {	/* the arm64 build orders the cycle */
+			(*dropped)++;
+			continue;
+		}
+		if (o0 >= 0 && o1 >= 0) {
+			snprintf(buf, sizeof(buf), "the arm64 build leaves it unordered: %s (%s), "
+				 "%s (%s)", t0, o0 ? "ordered" : "not ordered", t1,
+				 o1 ? "ordered" : "not ordered");
+			f->confidence = "high";
+		} else {
+			snprintf(buf, sizeof(buf), "%s; the arm64 build does not show %s",
+				 f->confidence_reason ? f->confidence_reason : "",
+				 o0 < 0 && o1 < 0 ? "either side's lines" : "one side's lines");
+		}
+		f->confidence_reason = hka_arena_strdup(&res->names, buf);
+		if (!f->confidence_reason) {
+			hka_error_set(err, "out of memory");
+			return -ENOMEM;
+		}
+		*HKA_VEC_AT(&res->findings, struct hka_finding, kept++) = *f;
+	}
+	res->findings.n = kept;
 	return 0;
 }

@@ -91,6 +91,13 @@ int hk_analysis_parse_opt(struct hk_analysis_opts *o, const char *cmd, int c, co
 	case HK_ANALYSIS_OPT_REPORT:
 		o->output = arg;
 		return 0;
+	case HK_ANALYSIS_OPT_ARM64:
+		if (access(arg, R_OK)) {
+			hk_err(cmd, "--arm64-binary '%s': %s", arg, strerror(errno));
+			return -EINVAL;
+		}
+		o->arm64_binary = arg;
+		return 0;
 	case HK_ANALYSIS_OPT_NO_REPORT:
 		o->enabled = 0;
 		return 0;
@@ -117,7 +124,11 @@ void hk_analysis_help(FILE *f, int capture)
 		"                      (its build-id must match the one in the trace);\n"
 		"                      repeatable\n"
 		"      --debug-dir DIR look for mapped objects in DIR by build-id\n"
-		"                      (DIR/.build-id/xx/yyyy) and by basename; repeatable\n");
+		"                      (DIR/.build-id/xx/yyyy) and by basename; repeatable\n"
+		"      --arm64-binary BIN\n"
+		"                      the same program built for arm64 with -g: decide each\n"
+		"                      finding on its code (acquire/release/dmb at the same\n"
+		"                      source lines); cycles it orders are not reported\n");
 	if (capture)
 		fprintf(f,
 			"      --report FILE   write the report to FILE (default: standard output)\n"
@@ -175,6 +186,7 @@ struct an {
 	size_t nthreads;
 	uint64_t records, reads, writes, first_ns, last_ns;
 	unsigned long dropped_by_lock;	/* cycles inside one lock on both sides */
+	unsigned long dropped_by_arm64;	/* cycles the arm64 build orders */
 	struct an_unresolved un;
 	struct hka_resolver *resolver;
 	struct hka_stream *stream;
@@ -703,6 +715,9 @@ static void an_write_text(const struct an *a, FILE *f)
 	fprintf(f, "  accesses: %" PRIu64 " reads, %" PRIu64 " writes resolved to their "
 		"instruction; %lu cycles not reported: both sides inside one lock\n", a->reads,
 		a->writes, a->dropped_by_lock);
+	if (a->o->arm64_binary)
+		fprintf(f, "  arm64 build %s: %lu cycles not reported: ordered there\n",
+			a->o->arm64_binary, a->dropped_by_arm64);
 	if (a->meta.access != HK_TRACE_ACCESS_RW)
 		fprintf(f, "  note: only writes were watched (--access w): no load side of MP, LB "
 			"or S can be seen; capture with --access rw\n");
@@ -776,7 +791,8 @@ static void an_write_json_capture(const struct an *a, FILE *f)
 	an_json_str(f, a->trace);
 	fprintf(f, ", \"pid\": %u, \"machine\": \"%.16s\", "
 		"\"complete\": %s, \"records\": %" PRIu64 ", \"threads\": %zu, \"access\": \"%s\", "
-		"\"reads\": %" PRIu64 ", \"writes\": %" PRIu64 ", \"dropped_by_lock\": %lu,\n  \"lost\": {\"total\": %" PRIu64
+		"\"reads\": %" PRIu64 ", \"writes\": %" PRIu64 ", \"dropped_by_lock\": %lu, "
+		"\"dropped_by_arm64\": %lu,\n  \"lost\": {\"total\": %" PRIu64
 		", \"module\": %" PRIu64 ", \"sequence_gaps\": %" PRIu64 ", \"socket_overruns\": %"
 		PRIu64 ", \"throttled\": %" PRIu64 "},\n  \"unresolved\": {\"no_mapping\": %" PRIu64
 		", \"no_binary\": %" PRIu64 ", \"no_instruction\": %" PRIu64 ", \"no_memory_operand\": %"
@@ -785,6 +801,7 @@ static void an_write_json_capture(const struct an *a, FILE *f)
 		"  \"regions\": [",
 		a->meta.pid, a->meta.machine, a->have_end ? "true" : "false", a->records,
 		a->nthreads, an_access_name(a), a->reads, a->writes, a->dropped_by_lock,
+		a->dropped_by_arm64,
 		an_lost_total(a),
 		a->lost.kernel_lost, a->lost.seq_gaps, a->lost.socket_overruns, a->lost.throttled,
 		a->un.no_map, a->un.no_binary, a->un.no_insn, a->un.no_kind, c.units, c.total_bytes,
@@ -922,7 +939,9 @@ int hk_analysis_report(const char *cmd, const char *trace, const struct hk_analy
 		goto out;
 	}
 	if (hka_analyze(a.stream, &o->cfg, &res, &err) ||
-	    hka_result_review_capture(res, an_location, &a, &a.dropped_by_lock, &err)) {
+	    hka_result_review_capture(res, an_location, &a, &a.dropped_by_lock, &err) ||
+	    (o->arm64_binary && hka_result_check_arm64(res, a.resolver, o->arm64_binary,
+						       &a.dropped_by_arm64, &err))) {
 		hk_err(cmd, "%s", err.msg);
 		goto out;
 	}

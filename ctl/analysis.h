@@ -30,6 +30,7 @@ struct hk_analysis_opts {
 	unsigned int nbinaries;
 	const char *debug_dirs[HK_ANALYSIS_MAX_PATHS];
 	unsigned int ndebug_dirs;
+	const char *arm64_binary;	/* the same program built for arm64, -g */
 	int enabled;			/* attach/run: 0 with --no-report */
 };
 
@@ -41,6 +42,7 @@ enum {
 	HK_ANALYSIS_OPT_DEBUG_DIR,
 	HK_ANALYSIS_OPT_REPORT,
 	HK_ANALYSIS_OPT_NO_REPORT,
+	HK_ANALYSIS_OPT_ARM64,
 };
 
 /* The report options of attach and run (-o is their trace file: --report FILE). */
@@ -51,7 +53,8 @@ enum {
 	{ "binary", required_argument, NULL, HK_ANALYSIS_OPT_BINARY },	\
 	{ "debug-dir", required_argument, NULL, HK_ANALYSIS_OPT_DEBUG_DIR }, \
 	{ "report", required_argument, NULL, HK_ANALYSIS_OPT_REPORT },	\
-	{ "no-report", no_argument, NULL, HK_ANALYSIS_OPT_NO_REPORT }
+	{ "no-report", no_argument, NULL, HK_ANALYSIS_OPT_NO_REPORT },	\
+	{ "arm64-binary", required_argument, NULL, HK_ANALYSIS_OPT_ARM64 }
 
 void hk_analysis_opts_init(struct hk_analysis_opts *o);
 

@@ -167,6 +167,18 @@ typedef int (*hka_location_fn)(void *ctx, uint64_t addr, const char **name, bool
 int hka_result_review_capture(struct hka_result *res, hka_location_fn loc_fn, void *ctx,
 			      unsigned long *dropped, struct hka_error *err);
 
+/*
+ * Decide findings on the arm64 build of the same program (hka_resolve.c):
+ * each side's two source lines are looked up in arm64_path (-g), and the
+ * side is ordered there when its load is an acquire (ldar, ldapr, LSE
+ * ..a), its store a release (stlr, ..l) or a barrier between orders the
+ * pair (dmb). Cycles ordered on both sides are dropped and counted; the
+ * others get a confidence that says what the arm64 code does.
+ */
+int hka_result_check_arm64(struct hka_result *res, struct hka_resolver *r,
+			   const char *arm64_path, unsigned long *dropped,
+			   struct hka_error *err);
+
 int hka_format_parse(const char *arg, enum hka_format *fmt);
 int hka_report_write(const struct hka_result *res, enum hka_format fmt, FILE *f,
 		     struct hka_error *err);
