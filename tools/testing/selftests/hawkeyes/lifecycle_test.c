@@ -149,6 +149,27 @@ TEST_F_TIMEOUT(life, target_exec, 60)
 	EXPECT_EQ(0, self->c.lost);
 }
 
+/* Many threads already running at attach: every one gets its watchpoint. */
+TEST_F_TIMEOUT(life, many_threads_at_attach, 60)
+{
+	struct hk_region_arg r = { self->t.var, 8 };
+	char reply[64];
+	uint32_t id;
+
+	/* 2 loop threads from the fixture + 40 more + the main thread */
+	ASSERT_EQ(0, hk_target_cmd(&self->t, "loop 40", reply, sizeof(reply)));
+	ASSERT_EQ(0, hk_cl_attach(&self->c, self->t.pid, &r, 1, NULL, &id));
+	EXPECT_EQ(43, self->c.info.threads);
+	EXPECT_EQ(43, self->c.info.watchpoints);
+	EXPECT_EQ(43, hk_object("watchpoints"));
+	hk_cl_poll_until(&self->c, 200, NULL, NULL);
+	ASSERT_EQ(0, hk_cl_detach(&self->c, id));
+	hk_cl_poll_until(&self->c, 5000, hk_pred_ended, NULL);
+	EXPECT_TRUE(self->c.ended);
+	EXPECT_LT(0, self->c.nrecs);
+	EXPECT_EQ(0, hk_object("watchpoints"));
+}
+
 /* exec from a non-leader thread: de_thread() kills the others, renames it */
 TEST_F_TIMEOUT(life, thread_exec, 60)
 {

@@ -294,6 +294,7 @@ static int as_user(uid_t uid, int (*fn)(void *), void *arg)
 struct unpriv_arg {
 	pid_t root_pid;
 	uint64_t var;
+	uint32_t root_session;
 };
 
 /* 0: root target refused with EPERM + message, own target attached. */
@@ -309,6 +310,20 @@ static int unpriv_body(void *p)
 
 	if (hk_cl_open(&c))
 		return 1;
+	/* root's session: invisible to the dump, not ours to inspect or end */
+	if (hk_cl_request(&c, hk_cl_msg(&c, HK_CMD_GET_SESSION, NLM_F_DUMP)) ||
+	    c.ndump != 0)
+		return 10;
+	ret = hk_cl_get_session(&c, a->root_session);
+	fprintf(stderr, "# as uid %d, get root's session: %d \"%s\"\n", getuid(), ret,
+		c.extack);
+	if (ret != -EPERM)
+		return 11;
+	ret = hk_cl_detach(&c, a->root_session);
+	fprintf(stderr, "# as uid %d, detach root's session: %d \"%s\"\n", getuid(), ret,
+		c.extack);
+	if (ret != -EPERM || !strstr(c.extack, "another user"))
+		return 12;
 	ret = hk_cl_attach(&c, a->root_pid, &r, 1, NULL, &id);
 	fprintf(stderr, "# as uid %d, attach to root's %d: %d \"%s\"\n", getuid(),
 		a->root_pid, ret, c.extack);
@@ -339,10 +354,21 @@ static int unpriv_body(void *p)
 TEST_F(nl, unprivileged)
 {
 	struct unpriv_arg a = { self->t.pid, self->t.var };
+	struct hk_region_arg r = { self->t.var, 8 };
+	struct hk_target other;
+	uint32_t id;
 
 	if (getuid() != 0)
 		SKIP(return, "needs root to switch to an unprivileged uid");
+	/* a root session on another root process, for the child to poke at */
+	ASSERT_EQ(0, hk_target_start(&other, "writer", NULL));
+	r.start = other.var;
+	ASSERT_EQ(0, hk_cl_attach(&self->c, other.pid, &r, 1, NULL, &id));
+	a.root_session = id;
 	EXPECT_EQ(0, as_user(NOBODY, unpriv_body, &a));
+	EXPECT_EQ(0, hk_cl_get_session(&self->c, id));	/* still there */
+	EXPECT_EQ(0, hk_cl_detach(&self->c, id));
+	hk_target_stop(&other);
 }
 
 TEST_HARNESS_MAIN
