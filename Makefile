@@ -15,20 +15,28 @@
 
 KVER ?= 6.1
 V ?= 0
+# HK_ARCH=arm64 cross-builds for Debian's arm64 cloud kernels (the headers
+# are unpacked by scripts/fetch-kernel, userspace goes to .build/arm64-user).
+HK_ARCH ?= x86_64
 
 TOP := $(CURDIR)
-KREL = $(shell $(TOP)/scripts/kernel-release $(KVER))
+HK_CACHE ?= $(TOP)/.cache
+KREL = $(shell HK_ARCH=$(HK_ARCH) $(TOP)/scripts/kernel-release $(KVER))
 ifeq ($(KVER),debug)
 # the build tree of scripts/build-debug-kernel serves as its headers
 KDIR ?= $(shell $(TOP)/scripts/build-debug-kernel --dir)
+else ifeq ($(HK_ARCH),arm64)
+KDIR ?= $(HK_CACHE)/kernels/$(KREL)/usr/src/linux-headers-$(KREL)
+KMAKE_ARCH := ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 else
 KDIR ?= /usr/src/linux-headers-$(KREL)
 endif
 KBUILD_OUT = $(TOP)/.build/$(KREL)
+ARM64_USER = $(TOP)/.build/arm64-user
 
-export TOP
+export TOP HK_ARCH HK_CACHE
 
-.PHONY: all module ctl analyzer selftests check check-debug demo bench clean distclean deps kselftest-headers
+.PHONY: user-arm64 all module ctl analyzer selftests check check-debug demo bench clean distclean deps kselftest-headers
 
 all: module ctl selftests
 
@@ -41,7 +49,17 @@ module:
 	@ln -sf $(TOP)/Kbuild $(KBUILD_OUT)/Kbuild
 	@find $(KBUILD_OUT)/kmod -xtype l -delete
 	@for f in kmod/*.[ch] kmod/uapi/*.h; do ln -sf $(TOP)/$$f $(KBUILD_OUT)/$$f; done
-	$(MAKE) -C $(KDIR) M=$(KBUILD_OUT) V=$(V) modules
+	$(MAKE) -C $(KDIR) M=$(KBUILD_OUT) V=$(V) $(KMAKE_ARCH) modules
+
+# Userspace for arm64 (hkctl, analyzer, selftests), cross-built in a mirror
+# of the tree made of symlinks, against Debian's :arm64 -dev packages.
+user-arm64:
+	@mkdir -p $(ARM64_USER)
+	@find $(ARM64_USER) -type l -delete
+	@cd $(TOP) && git ls-files --cached --others --exclude-standard -- Makefile scripts kmod ctl analyzer tools | \
+		while read -r f; do mkdir -p "$$(dirname "$(ARM64_USER)/$$f")"; ln -s "$(TOP)/$$f" "$(ARM64_USER)/$$f"; done
+	PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig \
+		$(MAKE) -C $(ARM64_USER) HK_ARCH=x86_64 CC=aarch64-linux-gnu-gcc AR=aarch64-linux-gnu-ar ctl selftests
 
 analyzer:
 	$(MAKE) -C analyzer
