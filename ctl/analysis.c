@@ -587,8 +587,9 @@ out:
  * The module cuts a region into naturally aligned 1/2/4/8-byte units
  * (Documentation/hawkeyes/capture.rst, "Units"); rotation moves `slots`
  * of them at a time. The trace does not hold the module's coverage
- * counter, so with rotation on, the watched part is estimated from the
- * rotation period and the capture's duration, and said to be an estimate.
+ * counter, so with rotation on, the watched part is bounded from above by
+ * the rotation period and the capture's duration, and said to be a bound
+ * (the tick work may rotate less often under load).
  */
 static uint64_t an_unit_len(uint64_t addr, uint64_t left)
 {
@@ -731,9 +732,13 @@ static void an_write_text(const struct an *a, FILE *f)
 	if (!c.estimated)
 		fprintf(f, "all watched for the whole capture (no rotation)\n");
 	else
-		fprintf(f, "rotation every %" PRIu64 " ms over %u slots: about %" PRIu64
-			" rotations, so about %" PRIu64 " of %" PRIu64 " bytes were ever watched "
-			"(estimate; each unit only part of the time)\n",
+		fprintf(f, "rotation every %" PRIu64 " ms over %u slots: at most %" PRIu64
+			" rotations, so at most %" PRIu64 " of %" PRIu64 " bytes were ever watched, "
+			"each only part of the time (an upper bound from the period and the "
+			"duration: the module may rotate less often under load, and the trace does "
+			"not hold its coverage counter; 'hkctl status' shows it live). A range "
+			"without any record below was either never watched or not accessed while "
+			"watched\n",
 			a->meta.rotate_ns / 1000000, a->meta.slots, c.rotations, c.watched_bytes,
 			c.total_bytes);
 	for (i = 0; i < a->nregions; i++) {
@@ -797,7 +802,7 @@ static void an_write_json_capture(const struct an *a, FILE *f)
 		PRIu64 ", \"throttled\": %" PRIu64 "},\n  \"unresolved\": {\"no_mapping\": %" PRIu64
 		", \"no_binary\": %" PRIu64 ", \"no_instruction\": %" PRIu64 ", \"no_memory_operand\": %"
 		PRIu64 "},\n  \"coverage\": {\"units\": %" PRIu64 ", \"bytes\": %" PRIu64
-		", \"watched_bytes\": %" PRIu64 ", \"estimated\": %s, \"rotations\": %" PRIu64 "},\n"
+		", \"watched_bytes_at_most\": %" PRIu64 ", \"rotating\": %s, \"rotations_at_most\": %" PRIu64 "},\n"
 		"  \"regions\": [",
 		a->meta.pid, a->meta.machine, a->have_end ? "true" : "false", a->records,
 		a->nthreads, an_access_name(a), a->reads, a->writes, a->dropped_by_lock,
