@@ -40,7 +40,7 @@ ok() { n=$((n + 1)); echo "ok $n $1"; }
 notok() { n=$((n + 1)); failed=1; echo "not ok $n $1"; }
 skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 
-extra_tests=14
+extra_tests=15
 echo "TAP version 13"
 echo "1..$(( ${#progs[@]} * 2 + extra_tests ))"
 
@@ -116,6 +116,23 @@ for fmt in text json sarif; do
 done
 [ $same = 1 ] && ok "analyze: byte-identical text/json/sarif for --jobs 1,2,3,12,64" ||
 	notok "analyze: byte-identical text/json/sarif for --jobs 1,2,3,12,64"
+
+# every worker count, two logs of two binaries in one run
+multi() {
+	"$hkctl" analyze --tsan "$out/ring.log" --tsan "$out/xf.log" --binary "$out/ring" \
+		--binary "$out/xf" --format json "$@"
+}
+multi --jobs 1 > "$out/multi.1.json" 2>&1
+same=1
+for j in $(seq 2 64); do
+	multi --jobs "$j" > "$out/multi.json" 2>&1
+	cmp -s "$out/multi.1.json" "$out/multi.json" || { same=0; echo "# differs at --jobs $j"; }
+done
+if [ $same = 1 ] && python3 -c 'import json,sys; sys.exit(len(json.load(open(sys.argv[1]))["findings"]) != 5)' "$out/multi.1.json"; then
+	ok "analyze: two logs, byte-identical JSON for every --jobs 1..64"
+else
+	notok "analyze: two logs, byte-identical JSON for every --jobs 1..64"
+fi
 
 for j in 1 2 12 64; do
 	start=$(date +%s%N)
