@@ -814,9 +814,11 @@ static void an_write_json_capture(const struct an *a, FILE *f)
 	for (i = 0; i < a->nregions; i++) {
 		const struct an_region *r = &a->regions[i];
 
-		fprintf(f, "%s{\"start\": \"0x%" PRIx64 "\", \"len\": %" PRIu64 ", "
-			"\"accessed_bytes\": %" PRIu64 ", \"never_watched\": ", i ? ", " : "",
-			r->start, r->len, an_region_accessed(r));
+		fprintf(f, "%s{\"spec\": ", i ? ", " : "");
+		an_json_str(f, r->spec);
+		fprintf(f, ", \"start\": \"0x%" PRIx64 "\", \"len\": %" PRIu64 ", "
+			"\"accessed_bytes\": %" PRIu64 ", \"never_watched\": ", r->start, r->len,
+			an_region_accessed(r));
 		if (c.estimated && wend[i] < r->start + r->len)
 			fprintf(f, "[\"0x%" PRIx64 "\", \"0x%" PRIx64 "\"]", wend[i], r->start + r->len);
 		else
