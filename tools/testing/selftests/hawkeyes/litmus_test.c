@@ -10,10 +10,11 @@
  *  - hkctl's exit status (1 with a porting finding, 0 without);
  *  - that the program's own outcome line is the same watched and unwatched.
  *
- * Fixed variants (seq_cst fences, a pthread mutex, an xchg spinlock, accesses
- * 2000 instructions apart) must give no finding. The release/acquire variant
- * gives its MP finding marked "undecidable": on x86 its code is the same
- * plain mov as the broken one, only the _Atomic type of the flag tells.
+ * Fixed variants (seq_cst fences, seq_cst atomics, a pthread mutex, an xchg
+ * spinlock, accesses 2000 instructions apart) must give no finding. The
+ * C11 release/acquire variants of MP, LB, S and 2+2W give their finding
+ * marked "undecidable": on x86 their code is the same plain mov as the
+ * broken one, only the _Atomic type of the objects tells.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -233,6 +234,7 @@ FIXTURE_VARIANT(litmus) {
 
 #define MP_DATA_FLAG	{ "data", "flag" }
 #define XY		{ "x", "y" }
+#define AXY		{ "ax", "ay" }
 
 FIXTURE_VARIANT_ADD(litmus, mp_plain) {
 	.prog = "litmus_mp", .variant = "plain", .regions = MP_DATA_FLAG,
@@ -281,6 +283,34 @@ FIXTURE_VARIANT_ADD(litmus, sb_plain_not_porting) {
 };
 FIXTURE_VARIANT_ADD(litmus, sb_fence) {
 	.prog = "litmus_sb", .variant = "fence", .regions = XY, .expect = "",
+};
+FIXTURE_VARIANT_ADD(litmus, lb_c11_undecidable) {
+	.prog = "litmus_lb", .variant = "c11", .regions = AXY,
+	.expect = "LB porting undecidable @ax_r>@ay_w release ; @ay_r>@ax_w release",
+};
+FIXTURE_VARIANT_ADD(litmus, lb_mutex) {
+	.prog = "litmus_lb", .variant = "mutex", .regions = XY, .expect = "",
+};
+FIXTURE_VARIANT_ADD(litmus, s_c11_undecidable) {
+	.prog = "litmus_s", .variant = "c11", .regions = AXY,
+	.expect = "S porting undecidable @ax_w1>@ay_w release ; @ay_r>@ax_w2 release",
+};
+FIXTURE_VARIANT_ADD(litmus, s_mutex) {
+	.prog = "litmus_s", .variant = "mutex", .regions = XY, .expect = "",
+};
+FIXTURE_VARIANT_ADD(litmus, w2p2_c11_undecidable) {
+	.prog = "litmus_2p2w", .variant = "c11", .regions = AXY,
+	.expect = "2+2W porting undecidable @ax_w1>@ay_w1 release ; @ay_w2>@ax_w2 release",
+};
+FIXTURE_VARIANT_ADD(litmus, w2p2_mutex) {
+	.prog = "litmus_2p2w", .variant = "mutex", .regions = XY, .expect = "",
+};
+/* seq_cst stores are xchg on x86: visible, so nothing to report */
+FIXTURE_VARIANT_ADD(litmus, sb_c11_seq_cst) {
+	.prog = "litmus_sb", .variant = "c11", .regions = AXY, .expect = "",
+};
+FIXTURE_VARIANT_ADD(litmus, sb_mutex) {
+	.prog = "litmus_sb", .variant = "mutex", .regions = XY, .expect = "",
 };
 FIXTURE_VARIANT_ADD(litmus, spsc_ring) {
 	.prog = "litmus_spsc", .variant = "plain",

@@ -5,6 +5,8 @@
  *
  *   plain   no barrier                       -> LB finding
  *   fence   seq_cst fence between (mfence)   -> nothing
+ *   c11     _Atomic, release stores          -> LB, undecidable (plain mov)
+ *   mutex   both sides in one mutex          -> nothing
  *
  * Outcome "rounds": rounds both threads ran (the values they read depend on
  * timing, so they are not an outcome that must repeat).
@@ -12,6 +14,9 @@
 #include <stdatomic.h>
 
 #include "litmus.h"
+
+pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+_Atomic int ax, ay;
 
 int x, y;
 long rounds_a, rounds_b, sum_a, sum_b;
@@ -70,9 +75,66 @@ static void *fence_b(void *arg)
 	return NULL;
 }
 
+static void *c11_a(void *arg)
+{
+	for (long i = 1; i <= litmus_iters; i++) {
+		int r = atomic_load_explicit(&ax, memory_order_relaxed);	/* @ax_r */
+
+		atomic_store_explicit(&ay, i, memory_order_release);		/* @ay_w */
+		sum_a += r;
+		rounds_a++;
+		LITMUS_NEXT_ROUND();
+	}
+	return NULL;
+}
+
+static void *c11_b(void *arg)
+{
+	for (long i = 1; i <= litmus_iters; i++) {
+		int r = atomic_load_explicit(&ay, memory_order_relaxed);	/* @ay_r */
+
+		atomic_store_explicit(&ax, i, memory_order_release);		/* @ax_w */
+		sum_b += r;
+		rounds_b++;
+		LITMUS_NEXT_ROUND();
+	}
+	return NULL;
+}
+
+static void *mutex_a(void *arg)
+{
+	for (long i = 1; i <= litmus_iters; i++) {
+		pthread_mutex_lock(&lock);
+		int r = READ_ONCE(x);
+
+		WRITE_ONCE(y, i);
+		sum_a += r;
+		rounds_a++;
+		pthread_mutex_unlock(&lock);
+		LITMUS_NEXT_ROUND();
+	}
+	return NULL;
+}
+
+static void *mutex_b(void *arg)
+{
+	for (long i = 1; i <= litmus_iters; i++) {
+		pthread_mutex_lock(&lock);
+		int r = READ_ONCE(y);
+
+		WRITE_ONCE(x, i);
+		sum_b += r;
+		rounds_b++;
+		pthread_mutex_unlock(&lock);
+		LITMUS_NEXT_ROUND();
+	}
+	return NULL;
+}
+
 static void report(void)
 {
 	printf("outcome rounds=%ld\n", rounds_a + rounds_b);
 }
 
-LITMUS_MAIN(report, { "plain", plain_a, plain_b }, { "fence", fence_a, fence_b })
+LITMUS_MAIN(report, { "plain", plain_a, plain_b }, { "fence", fence_a, fence_b },
+	    { "c11", c11_a, c11_b }, { "mutex", mutex_a, mutex_b })
