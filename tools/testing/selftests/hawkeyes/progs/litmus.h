@@ -54,9 +54,10 @@ static inline void litmus_run(void *(*a)(void *), void *(*b)(void *))
 
 /*
  * main: PROG VARIANT [ITERS]. Only the variant's two thread functions run,
- * so a capture sees only their code. report() prints "outcome ..." lines.
+ * so a capture sees only their code. setup() runs once ITERS is known,
+ * report() prints "outcome ..." lines.
  */
-#define LITMUS_MAIN(report, ...)					\
+#define LITMUS_MAIN_SETUP(setup, report, ...)				\
 int main(int argc, char *argv[])					\
 {									\
 	static const struct litmus_variant v[] = { __VA_ARGS__ };	\
@@ -64,6 +65,7 @@ int main(int argc, char *argv[])					\
 									\
 	if (argc > 2)							\
 		litmus_iters = atol(argv[2]);				\
+	setup();							\
 	for (i = 0; argc > 1 && i < sizeof(v) / sizeof(v[0]); i++)	\
 		if (!strcmp(argv[1], v[i].name)) {			\
 			litmus_run(v[i].a, v[i].b);			\
@@ -73,5 +75,11 @@ int main(int argc, char *argv[])					\
 	fprintf(stderr, "usage: %s VARIANT [ITERS]\n", argv[0]);	\
 	return 2;							\
 }
+
+static inline void litmus_no_setup(void)
+{
+}
+
+#define LITMUS_MAIN(report, ...)	LITMUS_MAIN_SETUP(litmus_no_setup, report, __VA_ARGS__)
 
 #endif /* _HK_LITMUS_H */
