@@ -133,7 +133,7 @@ static int build_id(const char *path, uint8_t *id, size_t size)
 
 /* A trace of the accesses, as an x86 read/write capture of bin would be. */
 static int write_trace(const char *trace, const char *bin, const char *mapped_as,
-		       const struct access *acc, int n, uint64_t a, uint64_t b)
+		       const struct access *acc, int n, uint64_t a, uint64_t b, uint64_t bias)
 {
 	struct hk_trace_meta meta = { 0 };
 	struct hk_trace_map map = { 0 };
@@ -155,11 +155,12 @@ static int write_trace(const char *trace, const char *bin, const char *mapped_as
 	strcpy(meta.machine, "x86_64");
 	strcpy(meta.comm, "litmus_mp");
 	ret = hk_trace_write_meta(t, &meta);
-	ret = ret ?: hk_trace_write_region(t, a, 4, "a");
-	ret = ret ?: hk_trace_write_region(t, b, 4, "b");
-	/* non-PIE: one mapping for the whole image, bias 0 */
-	map.start = 0x400000;
-	map.end = 0x420000;
+	ret = ret ?: hk_trace_write_region(t, a + bias, 4, "a");
+	ret = ret ?: hk_trace_write_region(t, b + bias, 4, "b");
+	/* one mapping for the whole image: non-PIE at 0x400000, PIE at its bias */
+	map.start = bias ? bias : 0x400000;
+	map.end = map.start + 0x20000;
+	map.bias = bias;
 	map.prot = 7;
 	map.flags = HK_TRACE_MAP_F_ELF;
 	map.build_id_len = build_id(bin, map.build_id, sizeof(map.build_id));
@@ -175,8 +176,8 @@ static int write_trace(const char *trace, const char *bin, const char *mapped_as
 			memset(&rec, 0, sizeof(rec));
 			rec.time_ns = 2000 + seq;
 			rec.seq = seq++;
-			rec.ip = acc[i].ip_after;
-			rec.addr = acc[i].addr;
+			rec.ip = acc[i].ip_after + bias;
+			rec.addr = acc[i].addr + bias;
 			rec.pid = 100;
 			rec.tid = acc[i].writer ? 101 : 102;
 			rec.flags = HK_TRACE_REC_F_IP_AFTER;
@@ -231,6 +232,7 @@ static void finding_lines(const char *json, char *buf, size_t size)
 FIXTURE(report) {
 	char dir[64];
 	char src[PATH_MAX], bin[PATH_MAX + 64], a64[PATH_MAX + 64], trace[PATH_MAX + 64];
+	char pie[PATH_MAX + 64];
 	char out[65536], err[8192];
 	int have_a64;
 };
@@ -244,6 +246,7 @@ FIXTURE_SETUP(report)
 	snprintf(self->bin, sizeof(self->bin), "%s/litmus_mp", self->dir);
 	snprintf(self->a64, sizeof(self->a64), "%s/litmus_mp.a64", self->dir);
 	snprintf(self->trace, sizeof(self->trace), "%s/mp.trace", self->dir);
+	snprintf(self->pie, sizeof(self->pie), "%s/litmus_mp_pie", self->dir);
 	ASSERT_EQ(0, sh("gcc -O1 -g -no-pie -pthread -o %s %s", self->bin, self->src));
 	self->have_a64 = !sh("aarch64-linux-gnu-gcc -O1 -g -no-pie -pthread -o %s %s 2>/dev/null",
 			     self->a64, self->src);
@@ -255,24 +258,31 @@ FIXTURE_TEARDOWN(report)
 }
 
 /* Trace of variant (fw, fr over a, b); returns the number of accesses found. */
-static int make_trace(struct __test_metadata *_metadata, FIXTURE_DATA(report) *self,
-		      const char *fw, const char *fr, const char *a, const char *b,
-		      const char *mapped_as)
+static int make_trace_of(struct __test_metadata *_metadata, FIXTURE_DATA(report) *self,
+			 const char *bin, uint64_t bias, const char *fw, const char *fr,
+			 const char *a, const char *b, const char *mapped_as)
 {
 	struct access acc[MAX_ACC];
 	uint64_t addr[2] = { 0, 0 };
 	int n, i;
 
-	n = find_accesses(self->bin, fw, fr, a, b, acc, MAX_ACC);
+	n = find_accesses(bin, fw, fr, a, b, acc, MAX_ACC);
 	EXPECT_EQ(4, n) TH_LOG("objdump found %d accesses of %s/%s in %s/%s", n, a, b, fw, fr);
 	for (i = 0; i < n; i++)
 		if (!addr[0] || acc[i].addr == addr[0])
 			addr[0] = acc[i].addr;
 		else
 			addr[1] = acc[i].addr;
-	EXPECT_EQ(0, write_trace(self->trace, self->bin, mapped_as ? mapped_as : self->bin, acc,
-				 n, addr[0], addr[1]));
+	EXPECT_EQ(0, write_trace(self->trace, bin, mapped_as ? mapped_as : bin, acc, n, addr[0],
+				 addr[1], bias));
 	return n;
+}
+
+static int make_trace(struct __test_metadata *_metadata, FIXTURE_DATA(report) *self,
+		      const char *fw, const char *fr, const char *a, const char *b,
+		      const char *mapped_as)
+{
+	return make_trace_of(_metadata, self, self->bin, 0, fw, fr, a, b, mapped_as);
 }
 
 TEST_F(report, plain_mp_resolved_from_ip_after)
@@ -294,6 +304,25 @@ TEST_F(report, plain_mp_resolved_from_ip_after)
 	EXPECT_NE(NULL, strstr(self->out, "\"records\": 12,"));
 	EXPECT_NE(NULL, strstr(self->out, "\"reads\": 6, \"writes\": 6,"));
 	EXPECT_NE(NULL, strstr(self->out, "\"no_instruction\": 0,"));
+}
+
+/* PIE: the mapping's load bias is taken off ips and data addresses alike. */
+TEST_F(report, pie_mp_with_load_bias)
+{
+	const char *args[] = { "report", self->trace, "--format", "json", NULL };
+	char lines[64], want[64];
+
+	ASSERT_EQ(0, sh("gcc -O1 -g -fPIE -pie -pthread -o %s %s", self->pie, self->src));
+	make_trace_of(_metadata, self, self->pie, 0x555555554000ull, "plain_w", "plain_r",
+		      "data", "flag", NULL);
+	ASSERT_EQ(1, hk_run_hkctl(args, self->out, sizeof(self->out), self->err,
+				  sizeof(self->err))) TH_LOG("%s", self->err);
+	finding_lines(self->out, lines, sizeof(lines));
+	snprintf(want, sizeof(want), "%u %u %u %u", marker(self->src, "data_w"),
+		 marker(self->src, "flag_w"), marker(self->src, "flag_r"),
+		 marker(self->src, "data_r"));
+	EXPECT_STREQ(want, lines);
+	EXPECT_NE(NULL, strstr(self->out, "\"object\": \"flag\""));
 }
 
 TEST_F(report, mutex_pairs_dropped)
