@@ -144,6 +144,9 @@ static int hk_nl_put_session(struct sk_buff *msg, struct hk_session *s)
 
 /**
  * hk_nl_send_records - unicast one batch of records to the session's socket
+ * @s: the session
+ * @recs: the records
+ * @n: how many, at most HK_RECORDS_PER_MSG
  * Return: 0, -EAGAIN (socket full: retry later), -ENOMEM, or -ECONNREFUSED
  * (socket gone).
  */

@@ -43,6 +43,7 @@ int __init hk_rights_init(void)
 
 /**
  * hk_may_attach - may current attach to @task?
+ * @task: the target's thread-group leader
  * Context: process, the requester's (genl doit); may sleep.
  */
 bool hk_may_attach(struct task_struct *task)

@@ -80,6 +80,9 @@ bool hk_ring_push(struct hk_ring *r, struct hk_record *rec)
 
 /**
  * hk_ring_pop - take up to @max oldest records out of the ring
+ * @r: the ring
+ * @out: room for @max records
+ * @max: records wanted
  * Context: process (the drain work). Return: records copied to @out.
  */
 u32 hk_ring_pop(struct hk_ring *r, struct hk_record *out, u32 max)

@@ -316,6 +316,7 @@ static void hk_thread_tw_dis(struct callback_head *head)
 
 /**
  * hk_thread_throttle - stop @thr's watchpoints for the rest of the tick
+ * @thr: the thread that just took a hit over the budget
  * Context: the watchpoint handler (IRQs off, current == thr->task).
  */
 void hk_thread_throttle(struct hk_thread *thr)
@@ -817,6 +818,7 @@ retry:
 /**
  * hk_session_attach - start a capture session
  * @req: validated request (types and ranges checked by the netlink policy)
+ * @extack: where refusals are explained
  * @id: the new session's id on success
  * Context: process (genl doit), the requester's credentials; may sleep.
  */
