@@ -110,7 +110,8 @@ static void hka_classify_call(struct hka_func *fn, uint32_t i, const char *name)
 	size_t k;
 
 	snprintf(base, sizeof(base), "%s", name);
-	if ((p = strchr(base, '@')))
+	p = strchr(base, '@');	/* "__tsan_write4@plt" */
+	if (p)
 		base[p - base] = '\0';
 	k = strlen(in->text);
 	snprintf(in->text + k, sizeof(in->text) - k, " <%.40s>", base);
@@ -149,10 +150,10 @@ static void hka_classify_call(struct hka_func *fn, uint32_t i, const char *name)
 		else if (mo && !strcmp(mo, "_sync"))
 			in->order = HKA_ORD_ALL;
 	} else {
-		for (k = 0; k < sizeof(hka_sync_calls) / sizeof(hka_sync_calls[0]); k++)
+		for (k = 0; k < ARRAY_SIZE(hka_sync_calls); k++)
 			if (hka_prefix(base, hka_sync_calls[k]))
 				in->order = HKA_ORD_ALL;
-		for (k = 0; k < sizeof(hka_noreturn_calls) / sizeof(hka_noreturn_calls[0]); k++)
+		for (k = 0; k < ARRAY_SIZE(hka_noreturn_calls); k++)
 			if (!strcmp(base, hka_noreturn_calls[k]))
 				in->flags |= HKA_INSN_RET;	/* no successor */
 		in->uops = HKA_UOPS_CALL;
@@ -212,7 +213,7 @@ static bool hka_a64_lse_ordering(struct hka_insn *in, const char *mn)
 {
 	size_t k;
 
-	for (k = 0; k < sizeof(hka_a64_lse) / sizeof(hka_a64_lse[0]); k++) {
+	for (k = 0; k < ARRAY_SIZE(hka_a64_lse); k++) {
 		const char *sfx;
 
 		if (!hka_prefix(mn, hka_a64_lse[k]))

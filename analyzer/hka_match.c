@@ -129,7 +129,7 @@ static const struct hka_shape *hka_shape_of(const struct hka_stream *s, struct h
 	unsigned int ky1 = hka_ev(s, y->first)->kind, ky2 = hka_ev(s, y->second)->kind;
 	size_t k;
 
-	for (k = 0; k < sizeof(hka_shapes) / sizeof(hka_shapes[0]); k++) {
+	for (k = 0; k < ARRAY_SIZE(hka_shapes); k++) {
 		const struct hka_shape *sh = &hka_shapes[k];
 		bool fwd = sh->a1 == kx1 && sh->a2 == kx2 && sh->b1 == ky1 && sh->b2 == ky2;
 		bool rev = sh->a1 == ky1 && sh->a2 == ky2 && sh->b1 == kx1 && sh->b2 == kx2;

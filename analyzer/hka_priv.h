@@ -13,7 +13,10 @@
 
 #include "hka.h"
 
-#define HKA_DEFAULT_WINDOW	128	/* see hka_window.c */
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
+
 #define HKA_NO_INDEX		UINT32_MAX
 
 void hka_error_set(struct hka_error *err, const char *fmt, ...)

@@ -24,7 +24,7 @@ static const char *hka_pattern_desc(const char *p)
 {
 	size_t k;
 
-	for (k = 0; k < sizeof(hka_pattern_text) / sizeof(hka_pattern_text[0]); k++)
+	for (k = 0; k < ARRAY_SIZE(hka_pattern_text); k++)
 		if (!strcmp(p, hka_pattern_text[k][0]))
 			return hka_pattern_text[k][1];
 	return p;
@@ -365,7 +365,7 @@ static int hka_report_write_sarif(const struct hka_result *res, FILE *f)
 	      "\"version\": \"2.1.0\",\n \"runs\": [{\"tool\": {\"driver\": {\"name\": \"hawkeyes\", ", f);
 	fprintf(f, "\"version\": \"%s\", \"informationUri\": "
 		"\"https://example.invalid/hawkeyes\", \"rules\": [", HKA_VERSION);
-	for (k = 0; k < sizeof(hka_pattern_text) / sizeof(hka_pattern_text[0]); k++) {
+	for (k = 0; k < ARRAY_SIZE(hka_pattern_text); k++) {
 		fprintf(f, "%s\n  {\"id\": \"%s\", \"shortDescription\": {\"text\": ", k ? "," : "",
 			hka_pattern_text[k][0]);
 		hka_json_str(f, hka_pattern_text[k][1]);

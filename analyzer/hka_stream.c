@@ -94,7 +94,9 @@ int hka_stream_add_binary(struct hka_stream *s, const char *path, struct hka_err
 		return -errno;
 	}
 	p = hka_vec_push(&s->binaries);
-	if (!p || !(*p = hka_arena_strdup(&s->arena, path))) {
+	if (p)
+		*p = hka_arena_strdup(&s->arena, path);
+	if (!p || !*p) {
 		hka_error_set(err, "out of memory");
 		return -ENOMEM;
 	}
@@ -239,7 +241,10 @@ static uint32_t hka_stream_event(struct hka_stream *s, const struct hka_access *
 	for (k = 1; k < a->nframes && a->frames[k].module; k++) {
 		uint32_t site_k = hka_stream_site(s, &a->frames[k]), *p;
 
-		if (site_k == HKA_NO_INDEX || !(p = hka_vec_push(&s->stacks)))
+		if (site_k == HKA_NO_INDEX)
+			goto nomem;
+		p = hka_vec_push(&s->stacks);
+		if (!p)
 			goto nomem;
 		*p = site_k;
 		ev = HKA_VEC_AT(&s->events, struct hka_event, s->events.n - 1);

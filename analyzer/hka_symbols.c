@@ -187,8 +187,8 @@ int hka_symtab_code(struct hka_symtab *st, const char *path, uint64_t start, uin
 	if (!m)
 		return -EINVAL;
 	scn = hka_section_at(m->elf, start, &shdr);
-	if (!scn || end > shdr.sh_addr + shdr.sh_size || !(d = elf_getdata(scn, NULL)) ||
-	    d->d_size < shdr.sh_size) {
+	d = scn && end <= shdr.sh_addr + shdr.sh_size ? elf_getdata(scn, NULL) : NULL;
+	if (!d || d->d_size < shdr.sh_size) {
 		hka_error_set(err, "%s: no code bytes at 0x%llx-0x%llx", path,
 			      (unsigned long long)start, (unsigned long long)end);
 		return -ENOENT;
@@ -252,9 +252,9 @@ const char *hka_symtab_slot_name(struct hka_symtab *st, const char *path, uint64
 			if (!gelf_getrela(d, i, &rela) || rela.r_offset != slot)
 				continue;
 			symscn = elf_getscn(m->elf, shdr.sh_link);
-			if (!symscn || !gelf_getshdr(symscn, &symshdr) ||
-			    !(symd = elf_getdata(symscn, NULL)) ||
-			    !gelf_getsym(symd, GELF_R_SYM(rela.r_info), &sym))
+			symd = symscn && gelf_getshdr(symscn, &symshdr) ?
+			       elf_getdata(symscn, NULL) : NULL;
+			if (!symd || !gelf_getsym(symd, GELF_R_SYM(rela.r_info), &sym))
 				return NULL;
 			return elf_strptr(m->elf, symshdr.sh_link, sym.st_name);
 		}

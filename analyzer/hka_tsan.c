@@ -205,9 +205,12 @@ static int hka_tsan_frame(struct hka_tsan_parser *ps, char *line, struct hka_err
 	while (end > p && isspace((unsigned char)end[-1]))
 		*--end = '\0';
 	open = strstr(p, " (BuildId: ");
-	if (open)
-		*open = '\0', end = open;
-	if (end == p || end[-1] != ')' || !(open = strrchr(p, '(')))
+	if (open) {
+		*open = '\0';
+		end = open;
+	}
+	open = end > p && end[-1] == ')' ? strrchr(p, '(') : NULL;
+	if (!open)
 		goto bad;
 	end[-1] = '\0';
 	plus = strstr(open, "+0x");

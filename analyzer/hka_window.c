@@ -30,7 +30,7 @@ static const struct hka_window_preset hka_presets[] = {
 
 const struct hka_window_preset *hka_window_presets(unsigned int *n)
 {
-	*n = sizeof(hka_presets) / sizeof(hka_presets[0]);
+	*n = ARRAY_SIZE(hka_presets);
 	return hka_presets;
 }
 

@@ -165,9 +165,13 @@ int analyze_main(int argc, char *argv[])
 			goto fail;
 	if (hka_analyze(s, &cfg, &res, &err))
 		goto fail;
-	if (output && !(out = fopen(output, "w"))) {
-		snprintf(err.msg, sizeof(err.msg), "cannot write '%s': %s", output, strerror(errno));
-		goto fail;
+	if (output) {
+		out = fopen(output, "w");
+		if (!out) {
+			snprintf(err.msg, sizeof(err.msg), "cannot write '%s': %s", output,
+				 strerror(errno));
+			goto fail;
+		}
 	}
 	if (hka_report_write(res, fmt, out, &err))
 		goto fail;
