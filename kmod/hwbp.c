@@ -11,15 +11,17 @@
  *   session->lock, then perf's internal locks; perf never calls back into
  *   us with its locks held except through the handler below, which takes
  *   none of ours but the ring's raw spinlock.
- * - hk_hwbp_handler() runs in the debug exception of the hitting thread:
+ * - hk_hwbp_hit() runs in the debug exception of the hitting thread:
  *   IRQs off, current == the target thread, must not sleep or allocate.
  *   It only reads immutable session fields, bumps atomics, reads the value
  *   with copy_from_user_nofault(), pushes into the ring and, over budget,
  *   queues a task_work (hk_thread_throttle()).
- * - The handler's context pointer (the hk_thread) stays valid while the
- *   event is registered: a thread is freed only after its events are
- *   unregistered, and unregister_hw_breakpoint() returns only once the
- *   event is out of the hardware.
+ * - The hk_thread a hit is charged to (the event's context pointer, see
+ *   hk_arch_register()) stays valid while the event is registered: a
+ *   thread is freed only after its events are unregistered, and
+ *   unregister_hw_breakpoint() returns only once the event is out of the
+ *   hardware (removing it needs an IPI to the hitting CPU, which waits
+ *   until the hit is handled).
  */
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
@@ -32,10 +34,15 @@
 #include "objects.h"
 #include "session.h"
 
-static void hk_hwbp_handler(struct perf_event *bp, struct perf_sample_data *data,
-			    struct pt_regs *regs)
+/**
+ * hk_hwbp_hit - turn a hit of @bp on @thr into a record
+ * @regs: the user registers at the hit
+ * Context: the watchpoint hit of current == thr->task, IRQs off: x86 from
+ * perf's overflow handler, arm64 from its hook on perf_bp_event().
+ */
+void hk_hwbp_hit(struct hk_thread *thr, struct perf_event *bp,
+		 struct pt_regs *regs)
 {
-	struct hk_thread *thr = bp->overflow_handler_context;
 	struct hk_session *s = thr->s;
 	struct hk_record rec = {};
 	u64 value = 0;
@@ -50,21 +57,25 @@ static void hk_hwbp_handler(struct perf_event *bp, struct perf_sample_data *data
 	}
 
 	rec.time_ns = ktime_get_mono_fast_ns();
-	rec.ip = instruction_pointer(regs);
-	rec.addr = bp->attr.bp_addr;
+	hk_arch_record(&rec, bp, regs);
 	rec.size = bp->attr.bp_len;
 	rec.kind = hk_arch_kind(s->opts.access);
 	rec.pid = s->tgid_ns;
 	rec.tid = thr->tid_ns;
 	rec.cpu = raw_smp_processor_id();
-	rec.flags = hk_arch_record_flags();
 	if (rec.size <= sizeof(value) &&
-	    !copy_from_user_nofault(&value, (const void __user *)rec.addr,
+	    !copy_from_user_nofault(&value, (const void __user *)bp->attr.bp_addr,
 				    rec.size)) {
 		rec.value = value;
 		rec.flags |= HK_REC_F_VALUE_VALID;
 	}
 	hk_ring_push(&s->ring, &rec);
+}
+
+static void hk_hwbp_handler(struct perf_event *bp, struct perf_sample_data *data,
+			    struct pt_regs *regs)
+{
+	hk_hwbp_hit(bp->overflow_handler_context, bp, regs);
 }
 
 static void hk_hwbp_attr(struct perf_event_attr *attr, struct hk_session *s,
@@ -92,7 +103,7 @@ struct perf_event *hk_hwbp_register(struct hk_session *s, struct hk_thread *thr,
 
 	lockdep_assert_held(&s->lock);
 	hk_hwbp_attr(&attr, s, u);
-	bp = register_user_hw_breakpoint(&attr, hk_hwbp_handler, thr, thr->task);
+	bp = hk_arch_register(&attr, hk_hwbp_handler, thr, thr->task);
 	if (!IS_ERR(bp))
 		hk_obj_add(HK_OBJ_WATCHPOINTS, 1);
 	return bp;

@@ -32,9 +32,31 @@ u8 hk_arch_kind(u32 access)
 	return access == HK_ACCESS_W ? HK_KIND_W : HK_KIND_RW;
 }
 
-u32 hk_arch_record_flags(void)
+int hk_arch_init(void)
 {
-	return HK_REC_F_IP_AFTER;
+	return 0;
+}
+
+void hk_arch_exit(void)
+{
+}
+
+/* The handler gets @thr back as the event's context. */
+struct perf_event *hk_arch_register(struct perf_event_attr *attr,
+				    perf_overflow_handler_t handler,
+				    struct hk_thread *thr,
+				    struct task_struct *task)
+{
+	return register_user_hw_breakpoint(attr, handler, thr, task);
+}
+
+/* The watched unit and the ip after the access (a trap), flagged. */
+void hk_arch_record(struct hk_record *rec, struct perf_event *bp,
+		    struct pt_regs *regs)
+{
+	rec->ip = instruction_pointer(regs);
+	rec->addr = bp->attr.bp_addr;
+	rec->flags = HK_REC_F_IP_AFTER;
 }
 
 u32 hk_arch_slots(void)

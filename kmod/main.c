@@ -11,6 +11,7 @@
  */
 #include <linux/module.h>
 
+#include "hwbp_arch.h"
 #include "netlink.h"
 #include "objects.h"
 #include "rights.h"
@@ -26,6 +27,9 @@ static int __init hk_mod_init(void)
 	ret = hk_rights_init();
 	if (ret < 0)
 		goto err_rights;
+	ret = hk_arch_init();
+	if (ret < 0)
+		goto err_arch;
 	ret = hk_session_init();
 	if (ret < 0)
 		goto err_session;
@@ -40,6 +44,8 @@ err_netlink:
 	hk_session_shutdown();
 	hk_session_exit();
 err_session:
+	hk_arch_exit();
+err_arch:
 err_rights:
 	hk_objects_exit();
 err_objects:
@@ -51,6 +57,7 @@ static void __exit hk_mod_exit(void)
 	hk_session_shutdown();
 	hk_netlink_exit();
 	hk_session_exit();
+	hk_arch_exit();
 	hk_objects_exit();
 	pr_info("unloaded\n");
 }
