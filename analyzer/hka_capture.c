@@ -197,6 +197,9 @@ static bool hka_in_critical_section(const struct hka_func *fn, uint32_t first, u
 
 		if (k == second)
 			continue;
+		/* leaving the function still holding it: the release is not here */
+		if ((in->flags & HKA_INSN_RET) && !(in->flags & HKA_INSN_CALL) && k > second)
+			return false;
 		/* a spinlock is released by a plain store to its word */
 		if (acq && (in->mem & 2) && !(in->flags & HKA_INSN_CALL) && hka_mem_addr(in) == acq &&
 		    k > second) {

@@ -16,12 +16,11 @@
  * capture cannot see.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include <gelf.h>
 #include <libelf.h>
@@ -405,11 +404,12 @@ static struct an_map *an_map_at(struct an *a, uint64_t addr)
 
 /* ---- pass 2: records into the access stream ---- */
 
-static void an_unresolved(struct an *a, uint64_t *count, const char *fmt, const char *msg)
+/* Count an unresolved record; the first reason goes into the report. */
+static void an_unresolved(struct an *a, uint64_t *count, const char *why)
 {
 	(*count)++;
 	if (!a->un.first[0])
-		snprintf(a->un.first, sizeof(a->un.first), fmt, msg);
+		snprintf(a->un.first, sizeof(a->un.first), "%s", why);
 }
 
 static void an_mark_hit(struct an *a, uint64_t addr, unsigned int size)
@@ -483,7 +483,7 @@ static int an_record(struct an *a, const struct hk_trace_rec *rec)
 	an_mark_hit(a, rec->addr, rec->size);
 	mp = an_map_at(a, after ? rec->ip - 1 : rec->ip);
 	if (!mp || !(mp->m.flags & HK_TRACE_MAP_F_ELF)) {
-		an_unresolved(a, &a->un.no_map, "an ip is in no ELF mapping of the trace%s", "");
+		an_unresolved(a, &a->un.no_map, "an ip is in no ELF mapping of the trace");
 		return 0;
 	}
 	host = an_map_binary(a, mp);
@@ -492,7 +492,7 @@ static int an_record(struct an *a, const struct hk_trace_rec *rec)
 
 		snprintf(msg, sizeof(msg), "%s: %s (pass --binary or --debug-dir)", mp->path,
 			 mp->why);
-		an_unresolved(a, &a->un.no_binary, "%s", msg);
+		an_unresolved(a, &a->un.no_binary, msg);
 		return 0;
 	}
 	if (!mp->records++) {
@@ -508,7 +508,7 @@ static int an_record(struct an *a, const struct hk_trace_rec *rec)
 		return ret;
 	}
 	if (ret) {
-		an_unresolved(a, &a->un.no_insn, "%s", err.msg);
+		an_unresolved(a, &a->un.no_insn, err.msg);
 		return 0;
 	}
 	/*
@@ -523,7 +523,7 @@ static int an_record(struct an *a, const struct hk_trace_rec *rec)
 	if (rec->kind == HK_TRACE_KIND_R && !acc.read)
 		wr = false;
 	if (!rd && !wr) {
-		an_unresolved(a, &a->un.no_kind, "%s", "a read/write record at an instruction "
+		an_unresolved(a, &a->un.no_kind, "a read/write record at an instruction "
 			      "without a memory operand");
 		return 0;
 	}
