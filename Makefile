@@ -5,6 +5,9 @@
 #   make [KVER=6.1|6.12]   module for that kernel, hkctl, analyzer, selftests
 #   make check             host tests + harness self-tests + VM selftests on
 #                          every test kernel; last line "N passed, N failed"
+#   make check-debug       VM selftests and the netlink fuzzer on the debug
+#                          kernel (KASAN, kmemleak, lockdep), built first
+#                          and cached (scripts/build-debug-kernel)
 #   make demo              the README's first command
 #   make bench             benchmarks (ratios from one run)
 #   make clean             back to the checked-out tree (caches kept)
@@ -78,6 +81,10 @@ deps:
 
 check: deps
 	@$(TOP)/scripts/check
+
+check-debug: deps
+	@$(TOP)/scripts/build-debug-kernel >/dev/null
+	@$(TOP)/scripts/check --debug
 
 demo: deps
 	@$(TOP)/scripts/demo
