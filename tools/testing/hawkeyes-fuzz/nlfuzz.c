@@ -184,6 +184,7 @@ static struct {
 static int verbose;
 static int test_no;
 static int failures;
+static int skipped;
 
 static void ktap(bool ok, const char *fmt, ...)
 {
@@ -787,7 +788,13 @@ int main(int argc, char **argv)
 	nl_socket_free(sk);
 
 	why[0] = 0;
-	ktap(objects_zero(why, sizeof(why)), "module objects back to zero %s", why);
+	if (geteuid() != 0) {
+		printf("ok %d module objects back to zero # SKIP the objects file is root's\n",
+		       ++test_no);
+		skipped++;
+	} else {
+		ktap(objects_zero(why, sizeof(why)), "module objects back to zero %s", why);
+	}
 
 	diag("%.1f s; %lu requests: %lu acks (errno 0), %lu replies, %lu dump ends, "
 	     "%lu attaches, %lu detaches, %lu notifications (%lu END), "
@@ -798,7 +805,7 @@ int main(int argc, char **argv)
 	for (e = 1; e < 256; e++)
 		if (st.errno_hist[e])
 			diag("  errno %d (%s): %lu", e, strerror(e), st.errno_hist[e]);
-	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n",
-	       test_no - failures, failures);
+	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0\n",
+	       test_no - failures - skipped, failures, skipped);
 	return failures ? 1 : 0;
 }
