@@ -10,7 +10,12 @@
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/user.h>
+#ifdef __aarch64__
+#include <asm/ptrace.h>
+#include <linux/elf.h>
+#endif
 
 #include "kselftest_harness.h"
 #include "hk_test.h"
@@ -252,23 +257,51 @@ TEST_F(nl, limits)
 	hk_target_stop(&t2);
 }
 
-/* A debugger holding all four debug registers: ENOSPC, explained. */
+#ifdef __aarch64__
+/* Take every watchpoint register of @pid (stopped) the way gdb does. */
+static int debugger_fill(pid_t pid, uint64_t base)
+{
+	struct user_hwdebug_state st = {};
+	struct iovec iov = { &st, sizeof(st) };
+	int i, n;
+
+	if (ptrace(PTRACE_GETREGSET, pid, NT_ARM_HW_WATCH, &iov))
+		return -1;
+	n = st.dbg_info & 0xff;
+	for (i = 0; i < n; i++) {
+		st.dbg_regs[i].addr = base + 8 * (i + 1);
+		/* enable, EL0, store, byte 0 */
+		st.dbg_regs[i].ctrl = 1 | 2 << 1 | 2 << 3 | 1 << 5;
+	}
+	iov.iov_len = offsetof(struct user_hwdebug_state, dbg_regs) +
+		      n * sizeof(st.dbg_regs[0]);
+	return ptrace(PTRACE_SETREGSET, pid, NT_ARM_HW_WATCH, &iov);
+}
+#else
+static int debugger_fill(pid_t pid, uint64_t base)
+{
+	long dr7 = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (ptrace(PTRACE_POKEUSER, pid, offsetof(struct user, u_debugreg[i]),
+			   base + 8 * (i + 1)))
+			return -1;
+		dr7 |= 1L << (2 * i) | 1L << (16 + 4 * i);	/* local enable, W, len 1 */
+	}
+	return ptrace(PTRACE_POKEUSER, pid, offsetof(struct user, u_debugreg[7]), dr7);
+}
+#endif
+
+/* A debugger holding all the debug registers: ENOSPC, explained. */
 TEST_F(nl, debugger_holds_registers)
 {
 	struct hk_region_arg r = { self->t.var, 8 };
-	int i, status, ret;
-	long dr7 = 0;
+	int status, ret;
 
 	ASSERT_EQ(0, ptrace(PTRACE_ATTACH, self->t.pid, 0, 0));
 	ASSERT_EQ(self->t.pid, waitpid(self->t.pid, &status, 0));
-	for (i = 0; i < 4; i++) {
-		ASSERT_EQ(0, ptrace(PTRACE_POKEUSER, self->t.pid,
-				    offsetof(struct user, u_debugreg[i]),
-				    self->t.var + 8 * (i + 1)));
-		dr7 |= 1L << (2 * i) | 1L << (16 + 4 * i);	/* local enable, W, len 1 */
-	}
-	ASSERT_EQ(0, ptrace(PTRACE_POKEUSER, self->t.pid,
-			    offsetof(struct user, u_debugreg[7]), dr7));
+	ASSERT_EQ(0, debugger_fill(self->t.pid, self->t.var));
 	ret = hk_cl_attach(&self->c, self->t.pid, &r, 1, NULL, NULL);
 	EXPECT_EQ(-ENOSPC, ret);
 	EXPECT_NE(NULL, strstr(self->c.extack, "debug register")) TH_LOG("%s", self->c.extack);
