@@ -305,11 +305,14 @@ enum hk_kind {
  * @HK_REC_F_IP_AFTER: @ip is the address of the instruction *after* the
  *	access (x86 data breakpoints are traps); the analyzer must step back
  *	one instruction to find the accessing one
- * @HK_REC_F_VALUE_VALID: @value holds the @size bytes at @addr read right
- *	after the hit (x86: the value just written); clear when the page could
- *	not be read without faulting
+ * @HK_REC_F_VALUE_VALID: @value holds the @size bytes of the watched unit
+ *	read right after the hit (x86: the value just written; arm64, where
+ *	the hit comes before the access: the value before it); clear when the
+ *	page could not be read without faulting
  * @HK_REC_F_ADDR_INEXACT: @addr is the watched unit, the access may have
- *	touched other bytes (arm64 stp/vector accesses)
+ *	touched other bytes (arm64: the CPU reported an address outside the
+ *	unit, e.g. for stp/vector/unaligned accesses, and the kernel charged
+ *	it to the closest watchpoint)
  */
 enum hk_record_flags {
 	HK_REC_F_IP_AFTER	= 1U << 0,
@@ -323,10 +326,11 @@ enum hk_record_flags {
  * @seq: per-session sequence number, from 0, given to every hit within
  *	the budget; a gap means records were lost (and counted in %HK_A_LOST)
  * @ip: user instruction pointer reported by the hardware (see
- *	%HK_REC_F_IP_AFTER)
- * @addr: start of the watched unit that fired
- * @value: @size bytes read at @addr, little-endian in the low bytes, when
- *	%HK_REC_F_VALUE_VALID
+ *	%HK_REC_F_IP_AFTER; arm64: the access instruction itself)
+ * @addr: start of the watched unit that fired (arm64: the data address the
+ *	CPU reported, a byte of the unit; the unit is @addr & ~(@size - 1))
+ * @value: @size bytes read at the unit, little-endian in the low bytes,
+ *	when %HK_REC_F_VALUE_VALID
  * @pid: target tgid (as seen from the attaching process' pid namespace)
  * @tid: thread id (same namespace)
  * @cpu: CPU the hit was taken on
