@@ -146,6 +146,7 @@ struct an_map {
 	int looked;
 	const char *why;	/* why host is NULL */
 	uint64_t records;
+	size_t order;		/* chunk order: a later chunk of an overlapping range wins */
 };
 
 struct an_region {
@@ -179,6 +180,7 @@ struct an {
 	struct hk_trace_lost lost;
 	struct an_map *maps;
 	size_t nmaps;
+	int maps_overlap;	/* the address space changed during the capture */
 	struct an_region *regions;
 	size_t nregions;
 	struct an_thread *threads;
@@ -201,6 +203,7 @@ static int an_add_map(struct an *a, const struct hk_trace_map *m, const char *pa
 	v = &a->maps[a->nmaps];
 	memset(v, 0, sizeof(*v));
 	v->m = *m;
+	v->order = a->nmaps;
 	v->path = strdup(path ? path : "");
 	if (!v->path)
 		return -ENOMEM;
@@ -383,10 +386,43 @@ static const char *an_map_binary(struct an *a, struct an_map *mp)
 	return mp->host;
 }
 
-/* The mapping containing addr (maps are in address order, as in /proc). */
+static int an_map_cmp(const void *pa, const void *pb)
+{
+	const struct an_map *x = pa, *y = pb;
+
+	if (x->m.start != y->m.start)
+		return x->m.start < y->m.start ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/*
+ * MAP chunks come at attach and later, for code mapped during the capture
+ * (Documentation/hawkeyes/trace-format.rst): sort them by address, and
+ * note whether ranges overlap (the address space changed).
+ */
+static void an_sort_maps(struct an *a)
+{
+	size_t i;
+
+	qsort(a->maps, a->nmaps, sizeof(*a->maps), an_map_cmp);
+	for (i = 1; i < a->nmaps; i++)
+		if (a->maps[i].m.start < a->maps[i - 1].m.end)
+			a->maps_overlap = 1;
+}
+
+/* The mapping containing addr; of overlapping ones, the latest chunk. */
 static struct an_map *an_map_at(struct an *a, uint64_t addr)
 {
 	size_t lo = 0, hi = a->nmaps;
+
+	if (a->maps_overlap) {
+		struct an_map *best = NULL;
+
+		for (lo = 0; lo < a->nmaps && a->maps[lo].m.start <= addr; lo++)
+			if (addr < a->maps[lo].m.end && (!best || a->maps[lo].order > best->order))
+				best = &a->maps[lo];
+		return best;
+	}
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -939,7 +975,10 @@ int hk_analysis_report(const char *cmd, const char *trace, const struct hk_analy
 		hk_err(cmd, "out of memory");
 		goto out;
 	}
-	if (an_read_meta(&a) || an_read_records(&a))
+	if (an_read_meta(&a))
+		goto out;
+	an_sort_maps(&a);
+	if (an_read_records(&a))
 		goto out;
 	if (!a.have_meta) {
 		hk_err(cmd, "%s: no META chunk: not a capture trace", trace);

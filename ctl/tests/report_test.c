@@ -133,7 +133,8 @@ static int build_id(const char *path, uint8_t *id, size_t size)
 
 /* A trace of the accesses, as an x86 read/write capture of bin would be. */
 static int write_trace(const char *trace, const char *bin, const char *mapped_as,
-		       const struct access *acc, int n, uint64_t a, uint64_t b, uint64_t bias)
+		       const struct access *acc, int n, uint64_t a, uint64_t b, uint64_t bias,
+		       int stale_map)
 {
 	struct hk_trace_meta meta = { 0 };
 	struct hk_trace_map map = { 0 };
@@ -163,6 +164,10 @@ static int write_trace(const char *trace, const char *bin, const char *mapped_as
 	map.bias = bias;
 	map.prot = 7;
 	map.flags = HK_TRACE_MAP_F_ELF;
+	if (stale_map) {
+		/* an earlier mapping of the same range, replaced during the capture */
+		ret = ret ?: hk_trace_write_map(t, &map, "/gone/earlier.so");
+	}
 	map.build_id_len = build_id(bin, map.build_id, sizeof(map.build_id));
 	ret = ret ?: hk_trace_write_map(t, &map, mapped_as);
 	for (i = 0; i < 2 && !ret; i++) {
@@ -260,7 +265,7 @@ FIXTURE_TEARDOWN(report)
 /* Trace of variant (fw, fr over a, b); returns the number of accesses found. */
 static int make_trace_of(struct __test_metadata *_metadata, FIXTURE_DATA(report) *self,
 			 const char *bin, uint64_t bias, const char *fw, const char *fr,
-			 const char *a, const char *b, const char *mapped_as)
+			 const char *a, const char *b, const char *mapped_as, int stale_map)
 {
 	struct access acc[MAX_ACC];
 	uint64_t addr[2] = { 0, 0 };
@@ -274,7 +279,7 @@ static int make_trace_of(struct __test_metadata *_metadata, FIXTURE_DATA(report)
 		else
 			addr[1] = acc[i].addr;
 	EXPECT_EQ(0, write_trace(self->trace, bin, mapped_as ? mapped_as : bin, acc, n, addr[0],
-				 addr[1], bias));
+				 addr[1], bias, stale_map));
 	return n;
 }
 
@@ -282,7 +287,7 @@ static int make_trace(struct __test_metadata *_metadata, FIXTURE_DATA(report) *s
 		      const char *fw, const char *fr, const char *a, const char *b,
 		      const char *mapped_as)
 {
-	return make_trace_of(_metadata, self, self->bin, 0, fw, fr, a, b, mapped_as);
+	return make_trace_of(_metadata, self, self->bin, 0, fw, fr, a, b, mapped_as, 0);
 }
 
 TEST_F(report, plain_mp_resolved_from_ip_after)
@@ -314,7 +319,7 @@ TEST_F(report, pie_mp_with_load_bias)
 
 	ASSERT_EQ(0, sh("gcc -O1 -g -fPIE -pie -pthread -o %s %s", self->pie, self->src));
 	make_trace_of(_metadata, self, self->pie, 0x555555554000ull, "plain_w", "plain_r",
-		      "data", "flag", NULL);
+		      "data", "flag", NULL, 0);
 	ASSERT_EQ(1, hk_run_hkctl(args, self->out, sizeof(self->out), self->err,
 				  sizeof(self->err))) TH_LOG("%s", self->err);
 	finding_lines(self->out, lines, sizeof(lines));
@@ -323,6 +328,19 @@ TEST_F(report, pie_mp_with_load_bias)
 		 marker(self->src, "data_r"));
 	EXPECT_STREQ(want, lines);
 	EXPECT_NE(NULL, strstr(self->out, "\"object\": \"flag\""));
+}
+
+/* MAP chunks of one range twice (the address space changed): the later wins. */
+TEST_F(report, later_map_chunk_wins)
+{
+	const char *args[] = { "report", self->trace, "--format", "json", NULL };
+
+	make_trace_of(_metadata, self, self->bin, 0, "plain_w", "plain_r", "data", "flag", NULL,
+		      1);
+	ASSERT_EQ(1, hk_run_hkctl(args, self->out, sizeof(self->out), self->err,
+				  sizeof(self->err))) TH_LOG("%s", self->err);
+	EXPECT_NE(NULL, strstr(self->out, "\"no_binary\": 0,"));
+	EXPECT_NE(NULL, strstr(self->out, "\"pattern\": \"MP\""));
 }
 
 TEST_F(report, mutex_pairs_dropped)
