@@ -54,14 +54,29 @@ static void msleep(unsigned int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Start argv with stdout/stderr into files (or /dev/null); returns the pid. */
+/*
+ * Start argv with stdout/stderr into files (or /dev/null); returns the pid
+ * once the exec has happened (a close-on-exec pipe tells), so that callers
+ * never look at /proc/PID of a child still running this program: under a
+ * loaded host the exec can take longer than any fixed sleep.
+ */
 static pid_t spawn(const char *const argv[], const char *out, const char *err, uid_t uid)
 {
-	pid_t pid = fork();
-	int fd;
+	int sync[2], fd, e;
+	pid_t pid;
+	char c;
 
-	if (pid)
+	if (pipe2(sync, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid) {
+		close(sync[1]);
+		while ((e = read(sync[0], &c, 1)) < 0 && errno == EINTR)
+			;
+		close(sync[0]);
 		return pid;
+	}
+	close(sync[0]);
 	fd = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0666);
 	dup2(fd, 1);
 	fd = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0666);
@@ -71,6 +86,8 @@ static pid_t spawn(const char *const argv[], const char *out, const char *err, u
 	if (uid && (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
 		_exit(126);
 	execvp(argv[0], (char *const *)argv);
+	c = 1;
+	e = write(sync[1], &c, 1);	/* the parent stops waiting either way */
 	_exit(127);
 }
 
@@ -198,6 +215,20 @@ static int sessions_now(void)
 	return p ? atoi(strstr(p, ", ") + 2) : -1;
 }
 
+/* Wait up to ms for a capture session to exist; a fixed sleep is not enough
+ * when the host is loaded and hkctl takes seconds to start under TCG. */
+static bool wait_for_session(unsigned int ms)
+{
+	unsigned int waited;
+
+	for (waited = 0; waited < ms; waited += 100) {
+		if (sessions_now() > 0)
+			return true;
+		msleep(100);
+	}
+	return false;
+}
+
 FIXTURE(run) {
 };
 
@@ -302,7 +333,8 @@ FIXTURE_SETUP(background)
 	const char *const argv[] = { "hkctl", "attach", self->pid, "-r", "hk_counter",
 				     "--no-status", "-o", TRACE, NULL };
 	self->hkctl = spawn(argv, NULL, "/tmp/hkctl-bg.err", 0);
-	msleep(1500);
+	wait_for_session(20000);
+	msleep(500);
 }
 
 FIXTURE_TEARDOWN(background)
@@ -495,7 +527,8 @@ static int ip_in_maps(const struct dump *d, uint64_t ip)
  */
 TEST(maps_after_attach)
 {
-	const char *const targv[] = { counter(), "2", "200", "1500", "100", "jit", NULL };
+	/* 4 s before the JIT page: hkctl must attach first, even on a loaded host */
+	const char *const targv[] = { counter(), "2", "200", "4000", "100", "jit", NULL };
 	char pid[16], *err;
 	struct dump d;
 	pid_t target;
@@ -550,7 +583,8 @@ TEST(sigterm_ends_run)
 	char *err;
 
 	hkctl = spawn(argv, NULL, "/tmp/hkctl-term.err", 0);
-	msleep(1500);
+	ASSERT_TRUE(wait_for_session(20000));
+	msleep(500);
 	ASSERT_EQ(0, kill(hkctl, SIGTERM));
 	EXPECT_EQ(0, wait_exit(hkctl));
 	err = slurp("/tmp/hkctl-term.err");
