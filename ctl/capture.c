@@ -865,6 +865,10 @@ static int cap_finish(struct cap *c)
 	end.records = c->received;
 	end.reason = c->end_reason ? c->end_reason : HK_TRACE_END_ERROR;
 	c->end_reason = end.reason;
+	if (c->ended) {		/* the module's END carried its last counters */
+		end.flags |= HK_TRACE_END_F_COVERAGE;
+		end.coverage = c->final.coverage;
+	}
 	cap_lost(c, &end.lost);
 	ret = cap_write_thread_counts(c);
 	if (!ret)

@@ -24,7 +24,7 @@
 
 #define HK_TRACE_MAGIC		"HKTRACE\0"
 #define HK_TRACE_VERSION_MAJOR	1
-#define HK_TRACE_VERSION_MINOR	0
+#define HK_TRACE_VERSION_MINOR	1
 
 /* File header: at offset 0, 32 bytes. */
 struct hk_trace_file_header {
@@ -175,9 +175,11 @@ struct hk_trace_end {
 	uint64_t records;		/* records in the file */
 	struct hk_trace_lost lost;
 	uint32_t reason;		/* enum hk_trace_end_reason */
-	uint32_t reserved0;
-	uint64_t reserved1;
+	uint32_t flags;			/* HK_TRACE_END_F_* (minor 1; 0 before) */
+	uint64_t coverage;		/* bytes of the regions the module armed at
+					 * least once, if HK_TRACE_END_F_COVERAGE */
 };
+#define HK_TRACE_END_F_COVERAGE	(1u << 0)	/* @coverage is the module's count */
 
 /* One item of a trace as hk_trace_next() returns it. */
 struct hk_trace_item {
