@@ -642,7 +642,7 @@ struct an_cover {
 	uint64_t rotations;
 };
 
-static void an_coverage(const struct an *a, struct an_cover *c, uint64_t *watched_end)
+static void an_coverage(const struct an *a, struct an_cover *c)
 {
 	uint64_t duration = 0, armed, k = 0;
 	size_t i;
@@ -666,17 +666,14 @@ static void an_coverage(const struct an *a, struct an_cover *c, uint64_t *watche
 		if (c->rotations < c->units)	/* more would wrap: all covered */
 			armed = (c->rotations + 1) * a->meta.slots;
 	}
-	/* walk the units in the module's order; the first `armed` were watched */
+	/* at most `armed` units can have been armed: an upper bound in bytes */
 	for (i = 0; i < a->nregions; i++) {
 		uint64_t p = a->regions[i].start, end = p + a->regions[i].len, len;
 
-		watched_end[i] = p;
 		while (p < end) {
 			len = an_unit_len(p, end - p);
-			if (k++ < armed) {
+			if (k++ < armed)
 				c->watched_bytes += len;
-				watched_end[i] = p + len;
-			}
 			p += len;
 		}
 	}
@@ -734,13 +731,10 @@ static const char *an_access_name(const struct an *a)
 static void an_write_text(const struct an *a, FILE *f)
 {
 	struct an_cover c;
-	uint64_t *wend = calloc(a->nregions + 1, sizeof(*wend));
 	uint64_t gaps[AN_MAX_GAPS][2];
 	size_t i, k, n, total;
 
-	if (!wend)
-		return;
-	an_coverage(a, &c, wend);
+	an_coverage(a, &c);
 	fprintf(f, "\ncapture: %s: pid %u (%.16s), %" PRIu64 " records from %zu threads, "
 		"%s; lost %" PRIu64 " (module %" PRIu64 ", sequence gaps %" PRIu64
 		", socket overruns %" PRIu64 "), throttled %" PRIu64 "%s\n",
@@ -767,11 +761,18 @@ static void an_write_text(const struct an *a, FILE *f)
 		c.total_bytes, c.units);
 	if (!c.estimated)
 		fprintf(f, "all watched for the whole capture (no rotation)\n");
+	else if (a->have_end && (a->end.flags & HK_TRACE_END_F_COVERAGE))
+		fprintf(f, "rotation every %" PRIu64 " ms over %u slots: the module armed %"
+			PRIu64 " of %" PRIu64 " bytes at least once (its own count), each only "
+			"part of the time; %" PRIu64 " bytes were never watched. A range without "
+			"any record below was either never watched or not accessed while watched\n",
+			a->meta.rotate_ns / 1000000, a->meta.slots, a->end.coverage, c.total_bytes,
+			c.total_bytes > a->end.coverage ? c.total_bytes - a->end.coverage : 0);
 	else
 		fprintf(f, "rotation every %" PRIu64 " ms over %u slots: at most %" PRIu64
 			" rotations, so at most %" PRIu64 " of %" PRIu64 " bytes were ever watched, "
 			"each only part of the time (an upper bound from the period and the "
-			"duration: the module may rotate less often under load, and the trace does "
+			"duration: the module may rotate less often under load, and this trace does "
 			"not hold its coverage counter; 'hkctl status' shows it live). A range "
 			"without any record below was either never watched or not accessed while "
 			"watched\n",
@@ -782,9 +783,6 @@ static void an_write_text(const struct an *a, FILE *f)
 
 		fprintf(f, "  region %s 0x%" PRIx64 "+%" PRIu64 ": accessed %" PRIu64 " bytes",
 			r->spec, r->start, r->len, an_region_accessed(r));
-		if (c.estimated && wend[i] < r->start + r->len)
-			fprintf(f, "; never watched 0x%" PRIx64 "-0x%" PRIx64, wend[i],
-				r->start + r->len);
 		n = an_never_accessed(r, gaps, AN_MAX_GAPS, &total);
 		if (total) {
 			fprintf(f, "; no access seen at");
@@ -799,7 +797,6 @@ static void an_write_text(const struct an *a, FILE *f)
 		fprintf(f, "  note: an x86 capture is a pre-migration scan: a C11 release store or "
 			"acquire load is a plain mov on x86 and fences other than seq_cst compile to "
 			"nothing, so only lock-prefixed instructions show as ordering here\n");
-	free(wend);
 }
 
 static void an_json_str(FILE *f, const char *s)
@@ -821,13 +818,10 @@ static void an_json_str(FILE *f, const char *s)
 static void an_write_json_capture(const struct an *a, FILE *f)
 {
 	struct an_cover c;
-	uint64_t *wend = calloc(a->nregions + 1, sizeof(*wend));
 	uint64_t gaps[AN_MAX_GAPS][2];
 	size_t i, k, n, total;
 
-	if (!wend)
-		return;
-	an_coverage(a, &c, wend);
+	an_coverage(a, &c);
 	fputs("\"capture\": {\"trace\": ", f);
 	an_json_str(f, a->trace);
 	fprintf(f, ", \"pid\": %u, \"machine\": \"%.16s\", "
@@ -838,7 +832,8 @@ static void an_write_json_capture(const struct an *a, FILE *f)
 		PRIu64 ", \"throttled\": %" PRIu64 "},\n  \"unresolved\": {\"no_mapping\": %" PRIu64
 		", \"no_binary\": %" PRIu64 ", \"no_instruction\": %" PRIu64 ", \"no_memory_operand\": %"
 		PRIu64 "},\n  \"coverage\": {\"units\": %" PRIu64 ", \"bytes\": %" PRIu64
-		", \"watched_bytes_at_most\": %" PRIu64 ", \"rotating\": %s, \"rotations_at_most\": %" PRIu64 "},\n"
+		", \"watched_bytes_at_most\": %" PRIu64 ", \"rotating\": %s, \"rotations_at_most\": %" PRIu64
+		", \"module_coverage_bytes\": %" PRId64 "},\n"
 		"  \"regions\": [",
 		a->meta.pid, a->meta.machine, a->have_end ? "true" : "false", a->records,
 		a->nthreads, an_access_name(a), a->reads, a->writes, a->dropped_by_lock,
@@ -846,20 +841,16 @@ static void an_write_json_capture(const struct an *a, FILE *f)
 		an_lost_total(a),
 		a->lost.kernel_lost, a->lost.seq_gaps, a->lost.socket_overruns, a->lost.throttled,
 		a->un.no_map, a->un.no_binary, a->un.no_insn, a->un.no_kind, c.units, c.total_bytes,
-		c.watched_bytes, c.estimated ? "true" : "false", c.rotations);
+		c.watched_bytes, c.estimated ? "true" : "false", c.rotations,
+		a->end.flags & HK_TRACE_END_F_COVERAGE ? (int64_t)a->end.coverage : -1);
 	for (i = 0; i < a->nregions; i++) {
 		const struct an_region *r = &a->regions[i];
 
 		fprintf(f, "%s{\"spec\": ", i ? ", " : "");
 		an_json_str(f, r->spec);
 		fprintf(f, ", \"start\": \"0x%" PRIx64 "\", \"len\": %" PRIu64 ", "
-			"\"accessed_bytes\": %" PRIu64 ", \"never_watched\": ", r->start, r->len,
+			"\"accessed_bytes\": %" PRIu64 ", \"no_access_seen\": [", r->start, r->len,
 			an_region_accessed(r));
-		if (c.estimated && wend[i] < r->start + r->len)
-			fprintf(f, "[\"0x%" PRIx64 "\", \"0x%" PRIx64 "\"]", wend[i], r->start + r->len);
-		else
-			fputs("null", f);
-		fputs(", \"no_access_seen\": [", f);
 		n = an_never_accessed(r, gaps, AN_MAX_GAPS, &total);
 		for (k = 0; k < n; k++)
 			fprintf(f, "%s[\"0x%" PRIx64 "\", \"0x%" PRIx64 "\"]", k ? ", " : "", gaps[k][0],
@@ -867,7 +858,6 @@ static void an_write_json_capture(const struct an *a, FILE *f)
 		fputs("]}", f);
 	}
 	fputs("]}", f);
-	free(wend);
 }
 
 /*
