@@ -79,6 +79,34 @@ static int hka_resolve_modules(struct hka_stream *s, struct hka_error *err)
 	return 0;
 }
 
+/*
+ * One symtab per worker, every binary opened here on the calling thread:
+ * libdwfl's setup writes libelf globals and must not run in parallel.
+ * Later stages use at most as many workers (fewer tasks).
+ */
+static int hka_open_symtabs(struct hka_analysis *a, const struct hka_config *cfg,
+			    struct hka_error *err)
+{
+	unsigned int jobs = hka_pool_jobs(cfg, a->s->sites.n), w;
+	size_t i;
+
+	for (w = 0; w < jobs; w++) {
+		struct hka_symtab *st = hka_worker_symtab(a, w);
+
+		if (!st) {
+			hka_error_set(err, "out of memory");
+			return -ENOMEM;
+		}
+		for (i = 0; i < a->s->modules.n; i++) {
+			const struct hka_module *m = HKA_VEC_AT(&a->s->modules, struct hka_module, i);
+
+			if (m->path && hka_symtab_preload(st, m->path, err))
+				return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int hka_symbolize_site(struct hka_pool *pool, void *arg, unsigned int worker,
 			      size_t i, struct hka_error *err)
 {
@@ -247,6 +275,9 @@ int hka_analyze(struct hka_stream *s, const struct hka_config *cfg,
 	if (rc)
 		goto fail;
 	rc = hka_resolve_modules(s, err);
+	if (rc)
+		goto fail;
+	rc = hka_open_symtabs(&a, cfg, err);
 	if (rc)
 		goto fail;
 	rc = hka_pool_run(cfg, s->sites.n, hka_symbolize_site, &a, err);

@@ -169,6 +169,12 @@ struct hka_symbol {
  */
 int hka_symtab_lookup(struct hka_symtab *st, const char *path, uint64_t addr,
 		      struct hka_symbol *sym, struct hka_error *err);
+/*
+ * Open the binary now. dwfl_begin() writes libelf's global version, so
+ * every symtab's modules are opened before workers start (helgrind found
+ * the race when workers opened them).
+ */
+int hka_symtab_preload(struct hka_symtab *st, const char *path, struct hka_error *err);
 /* Bytes of the code at [start, end) of the binary. */
 int hka_symtab_code(struct hka_symtab *st, const char *path, uint64_t start, uint64_t end,
 		    const uint8_t **bytes, struct hka_error *err);

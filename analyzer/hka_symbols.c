@@ -99,6 +99,11 @@ fail:
 	return NULL;
 }
 
+int hka_symtab_preload(struct hka_symtab *st, const char *path, struct hka_error *err)
+{
+	return hka_symtab_module(st, path, err) ? 0 : -EINVAL;
+}
+
 static const char *hka_die_name(Dwarf_Die *die)
 {
 	Dwarf_Attribute attr;

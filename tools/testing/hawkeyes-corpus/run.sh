@@ -40,7 +40,7 @@ ok() { n=$((n + 1)); echo "ok $n $1"; }
 notok() { n=$((n + 1)); failed=1; echo "not ok $n $1"; }
 skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 
-extra_tests=15
+extra_tests=16
 echo "TAP version 13"
 echo "1..$(( ${#progs[@]} * 2 + extra_tests ))"
 
@@ -147,6 +147,22 @@ for j in 1 2 12 64; do
 		notok "analyze: worker fault at --jobs $j ends the run with exit 2"
 	fi
 done
+
+# the pool and libdw under helgrind: no data race between workers
+if command -v valgrind > /dev/null; then
+	timeout 600 valgrind --tool=helgrind -q --error-exitcode=9 "$hkctl" analyze \
+		--tsan "$out/xf.log" --tsan "$out/ring.log" --binary "$out/xf" --binary "$out/ring" \
+		--jobs 4 -o /dev/null 2> "$out/helgrind.err"
+	rc=$?
+	if [ $rc -eq 1 ]; then
+		ok "analyze: helgrind finds no data race at --jobs 4"
+	else
+		grep -E "Possible data race|   at |by 0x" "$out/helgrind.err" | head -n 20 | sed 's/^/# /'
+		notok "analyze: helgrind finds no data race at --jobs 4 (exit $rc)"
+	fi
+else
+	skip "analyze: helgrind finds no data race at --jobs 4" "valgrind not installed"
+fi
 
 # a truncated log: the report at its end has no previous access
 head -n 5 "$out/mp.log" > "$out/trunc.log"
