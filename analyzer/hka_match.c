@@ -203,18 +203,19 @@ int hka_match_intervals(struct hka_stream *s, struct hka_result *res,
 
 			if (j <= i || iv[j].thread == iv[i].thread)
 				continue;
-			sh = hka_shape_of(s, &x, &y);
-			if (!sh)
-				continue;
 			/* most candidates repeat a cycle already found: cheapest test first */
 			kx = hka_side_key(s, &x);
 			ky = hka_side_key(s, &y);
-			if (hka_map_get(&seen, kx, ky) != HKA_NO_INDEX)
+			if (hka_map_get(&seen, kx < ky ? kx : ky, kx < ky ? ky : kx) != HKA_NO_INDEX)
+				continue;
+			sh = hka_shape_of(s, &x, &y);
+			if (!sh)
 				continue;
 			if (!hka_stream_conflicting(s, iv[i].second, iv[j].first) ||
 			    !hka_stream_conflicting(s, iv[j].second, iv[i].first))
 				continue;
-			if (hka_map_put(&seen, kx, ky, res->findings.n) == HKA_NO_INDEX)
+			if (hka_map_put(&seen, kx < ky ? kx : ky, kx < ky ? ky : kx,
+					res->findings.n) == HKA_NO_INDEX)
 				goto nomem;
 			f = hka_vec_push(&res->findings);
 			if (!f)
