@@ -147,4 +147,53 @@ TEST_F(stream, atomic_type_orders_a_plain_load)
 	hka_result_free(res);
 }
 
+/* x86 ordering instructions without TSan: lock prefix, mfence */
+TEST_F(stream, x86_lock_and_mfence)
+{
+	static const struct {
+		const char *fn, *prefix;
+		unsigned int mem;
+	} want[] = {
+		{ "rmw_add", "lock xadd", 3 },
+		{ "fence_full", "lock or", 3 },
+		{ "fence_mfence", "mfence", 0 },
+	};
+	struct hka_symtab *st = hka_symtab_new();
+	struct hka_error err = { "" };
+	size_t w;
+
+	ASSERT_NE(NULL, st);
+	for (w = 0; w < ARRAY_SIZE(want); w++) {
+		struct hka_func fn = { .path = bin };
+		struct hka_symbol sym;
+		bool found = false;
+		uint32_t k;
+
+		for (k = 0x1000; k < 0x3000 && !fn.start; k++) {
+			const char *name = hka_symtab_symbol_at(st, bin, k);
+
+			if (name && !strcmp(name, want[w].fn) &&
+			    !hka_symtab_lookup(st, bin, k, &sym, &err)) {
+				fn.start = sym.func_start;
+				fn.end = sym.func_end;
+				fn.machine = sym.machine;
+			}
+		}
+		ASSERT_NE(0, fn.start) TH_LOG("%s not found", want[w].fn);
+		ASSERT_EQ(0, hka_func_decode(&fn, st, &err)) TH_LOG("%s", err.msg);
+		for (k = 0; k < fn.ninsn; k++) {
+			const struct hka_insn *in = &fn.insns[k];
+
+			if (strncmp(in->text, want[w].prefix, strlen(want[w].prefix)))
+				continue;
+			found = true;
+			EXPECT_EQ(HKA_ORD_ALL, in->order) TH_LOG("%s", in->text);
+			EXPECT_EQ(want[w].mem, in->mem) TH_LOG("%s", in->text);
+		}
+		EXPECT_TRUE(found) TH_LOG("no '%s' in %s", want[w].prefix, want[w].fn);
+		hka_func_release(&fn);
+	}
+	hka_symtab_free(st);
+}
+
 TEST_HARNESS_MAIN

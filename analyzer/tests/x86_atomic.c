@@ -38,6 +38,21 @@ void reader_atomic(void)
 	seen = f + d;
 }
 
+int rmw_add(void)
+{
+	return atomic_fetch_add(&aflag, 2);	/* lock xadd */
+}
+
+void fence_full(void)
+{
+	atomic_thread_fence(memory_order_seq_cst);	/* GCC 12: lock or [rsp], 0 */
+}
+
+void fence_mfence(void)
+{
+	__asm__ volatile("mfence" ::: "memory");
+}
+
 int main(void)
 {
 	return 0;
