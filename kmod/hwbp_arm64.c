@@ -16,10 +16,10 @@
  *
  * Recognising our events: perf forces the context pointer of a
  * default-handler event to NULL, and attr.config is free for
- * PERF_TYPE_BREAKPOINT. hk_arch_register() registers the event disabled
- * with attr.config = hk_arm64_key ^ thread, then stores the thread as the
- * event's context (nothing of perf reads it for a default-handler event)
- * and enables it. The hook accepts an event only if both agree: events of
+ * PERF_TYPE_BREAKPOINT. hk_arch_register() registers the event with
+ * attr.config = hk_arm64_key ^ thread, then stores the thread as the
+ * event's context (nothing of perf reads it for a default-handler event).
+ * The hook accepts an event only if both agree: events of
  * user space (perf_event_open, always a NULL context), ptrace (config 0)
  * and other kernel users are ignored without being dereferenced further.
  *
@@ -53,7 +53,18 @@
 
 /* Set once at module init, before any watchpoint exists. */
 static u64 hk_arm64_key __ro_after_init;
-static bool hk_arm64_hooked __ro_after_init;
+
+/*
+ * The hook is registered at the first ATTACH, not at module load:
+ * registering and unregistering an ftrace_ops waits for RCU-tasks grace
+ * periods and patches code under stop_machine, seconds under TCG, which
+ * loads and unloads that never capture should not pay. Protects the
+ * transitions of hk_arm64_hook_state; the state is read locklessly once it
+ * is HK_HOOK_ON (set with release, read with acquire).
+ */
+static DEFINE_MUTEX(hk_arm64_hook_lock);
+enum { HK_HOOK_OFF, HK_HOOK_ON, HK_HOOK_FAILED };
+static int hk_arm64_hook_state;
 
 #ifdef CONFIG_DYNAMIC_FTRACE_WITH_ARGS
 #define HK_FTRACE_FLAGS	0
@@ -106,28 +117,47 @@ static struct ftrace_ops hk_arm64_ops = {
 };
 
 /*
- * Context: module init. A kernel without a usable hook still loads the
- * module; ATTACH is then refused (hk_arch_bp_type() reports nothing).
+ * hk_arm64_hook - make sure the hit hook is registered
+ * Context: process, may sleep (the first call registers it). Takes
+ * hk_arm64_hook_lock, a leaf lock (callers may hold a session's lock).
+ * Return: true if hits can be observed. A kernel without a usable hook
+ * keeps the module loaded and ATTACH refused.
  */
-int hk_arch_init(void)
+static bool hk_arm64_hook(void)
 {
 	unsigned char func[] = "perf_bp_event";
 	int ret;
 
-	hk_arm64_key = get_random_u64();
+	/* pairs with the release below: ON means the ops is registered */
+	if (smp_load_acquire(&hk_arm64_hook_state) == HK_HOOK_ON)
+		return true;
+	mutex_lock(&hk_arm64_hook_lock);
+	if (hk_arm64_hook_state != HK_HOOK_OFF)
+		goto out;
 	ret = ftrace_set_filter(&hk_arm64_ops, func, strlen(func), 1);
 	if (ret)
 		goto err_filter;
 	ret = register_ftrace_function(&hk_arm64_ops);
 	if (ret)
 		goto err_register;
-	hk_arm64_hooked = true;
-	return 0;
+	/* publish ON only after register_ftrace_function() returned */
+	smp_store_release(&hk_arm64_hook_state, HK_HOOK_ON);
+	goto out;
 
 err_register:
 	ftrace_free_filter(&hk_arm64_ops);
 err_filter:
 	pr_warn("cannot hook perf_bp_event (%d): watchpoint capture refused\n", ret);
+	hk_arm64_hook_state = HK_HOOK_FAILED;
+out:
+	mutex_unlock(&hk_arm64_hook_lock);
+	return hk_arm64_hook_state == HK_HOOK_ON;
+}
+
+/* Context: module init. */
+int hk_arch_init(void)
+{
+	hk_arm64_key = get_random_u64();
 	return 0;
 }
 
@@ -137,7 +167,7 @@ err_filter:
  */
 void hk_arch_exit(void)
 {
-	if (!hk_arm64_hooked)
+	if (hk_arm64_hook_state != HK_HOOK_ON)
 		return;
 	unregister_ftrace_function(&hk_arm64_ops);
 	ftrace_free_filter(&hk_arm64_ops);
@@ -154,9 +184,10 @@ u32 hk_arch_max_len(void)
 	return 8;
 }
 
+/* Context: process, may sleep: registers the hook on first use. */
 int hk_arch_bp_type(u32 access)
 {
-	if (!hk_arm64_hooked)
+	if (!hk_arm64_hook())
 		return 0;
 	switch (access) {
 	case HK_ACCESS_W:
@@ -183,25 +214,24 @@ u32 hk_arch_slots(void)
  * @handler: unused, a handler of ours would make the thread re-trap
  * Context: process, may sleep; the session's lock held.
  *
- * Registered disabled so that no hit comes before the context pointer is
- * set; enabled afterwards unless @attr asked for a disabled event.
+ * A hit between the registration and the store of the context pointer
+ * (only while ATTACH is still arming a running thread) is not ours to the
+ * hook: the kernel steps over it and no record is made. Registering
+ * disabled and enabling afterwards would close that window at the price
+ * of a second cross-CPU call per watchpoint: with it, an ATTACH to 43
+ * busy threads timed out (60 s) under TCG; without it 1.5 s.
  */
 struct perf_event *hk_arch_register(struct perf_event_attr *attr,
 				    perf_overflow_handler_t handler,
 				    struct hk_thread *thr,
 				    struct task_struct *task)
 {
-	bool disabled = attr->disabled;
 	struct perf_event *bp;
 
 	attr->config = hk_arm64_tag(thr);
-	attr->disabled = 1;
 	bp = register_user_hw_breakpoint(attr, NULL, NULL, task);
-	if (IS_ERR(bp))
-		return bp;
-	WRITE_ONCE(bp->overflow_handler_context, thr);
-	if (!disabled)
-		perf_event_enable(bp);
+	if (!IS_ERR(bp))
+		WRITE_ONCE(bp->overflow_handler_context, thr);
 	return bp;
 }
 
