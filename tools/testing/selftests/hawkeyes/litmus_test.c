@@ -414,4 +414,78 @@ TEST_F_TIMEOUT(litmus, findings, 120)
 	free(report);
 }
 
+/*
+ * The attach path: the same MP program, already running (it waits before
+ * starting its threads), attached by pid; the report comes when it exits.
+ */
+TEST(attach_mp_plain)
+{
+	char dir[] = "/tmp/litmus-attach.XXXXXX", prog[PATH_MAX + 64], srcpath[PATH_MAX + 72];
+	char json[128], trace[128], out[128], pidstr[16], expect[256], got[2048];
+	char sigs[MAX_FINDINGS][SIG_LEN], *src, *report;
+	const char *argv[32];
+	int status, rc, n, i, fd;
+	pid_t pid;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	snprintf(prog, sizeof(prog), "%s/litmus_mp", progs());
+	snprintf(srcpath, sizeof(srcpath), "%s.c", prog);
+	snprintf(json, sizeof(json), "%s/report.json", dir);
+	snprintf(trace, sizeof(trace), "%s/attach.trace", dir);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	src = slurp(srcpath);
+	ASSERT_NE(NULL, src);
+	ASSERT_EQ(0, expand(src, "MP porting high @data_w>@flag_w release ; "
+			    "@flag_r>@data_r acquire", expect, sizeof(expect)));
+	free(src);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 1);
+		setenv("LITMUS_WAIT_MS", "1500", 1);
+		execl(prog, prog, "plain", ITERS, (char *)NULL);
+		_exit(127);
+	}
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
+	i = 0;
+	argv[i++] = "hkctl";
+	argv[i++] = "attach";
+	argv[i++] = pidstr;
+	argv[i++] = "-r";
+	argv[i++] = "data";
+	argv[i++] = "-r";
+	argv[i++] = "flag";
+	argv[i++] = "--access";
+	argv[i++] = "rw";
+	argv[i++] = "--rotate";
+	argv[i++] = "off";
+	argv[i++] = "--budget";
+	argv[i++] = "1000000";
+	argv[i++] = "--no-status";
+	argv[i++] = "--format";
+	argv[i++] = "json";
+	argv[i++] = "--report";
+	argv[i++] = json;
+	argv[i++] = "-o";
+	argv[i++] = trace;
+	argv[i] = NULL;
+	rc = run(argv, out, NULL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	report = slurp(json);
+	ASSERT_NE(NULL, report) TH_LOG("hkctl attach exited %d without a report", rc);
+	n = signatures(report, sigs, MAX_FINDINGS);
+	got[0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? "\n" : "",
+			 sigs[i]);
+	EXPECT_STREQ(expect, got);
+	EXPECT_EQ(1, rc);
+	free(report);
+	snprintf(out, sizeof(out), "rm -rf %s", dir);
+	EXPECT_EQ(0, system(out));
+}
+
 TEST_HARNESS_MAIN

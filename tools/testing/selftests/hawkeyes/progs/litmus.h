@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Like the kernel's: one access the compiler keeps, and no ordering at all. */
 #define READ_ONCE(x)		(*(volatile __typeof__(x) *)&(x))
@@ -54,7 +55,8 @@ static inline void litmus_run(void *(*a)(void *), void *(*b)(void *))
 
 /*
  * main: PROG VARIANT [ITERS]. Only the variant's two thread functions run,
- * so a capture sees only their code. setup() runs once ITERS is known,
+ * so a capture sees only their code. With LITMUS_WAIT_MS in the
+ * environment, main waits that long first, for 'hkctl attach'. setup() runs once ITERS is known,
  * report() prints "outcome ..." lines.
  */
 #define LITMUS_MAIN_SETUP(setup, report, ...)				\
@@ -65,6 +67,8 @@ int main(int argc, char *argv[])					\
 									\
 	if (argc > 2)							\
 		litmus_iters = atol(argv[2]);				\
+	if (getenv("LITMUS_WAIT_MS"))	/* time for 'hkctl attach' */	\
+		usleep(atol(getenv("LITMUS_WAIT_MS")) * 1000);		\
 	setup();							\
 	for (i = 0; argc > 1 && i < sizeof(v) / sizeof(v[0]); i++)	\
 		if (!strcmp(argv[1], v[i].name)) {			\
