@@ -40,7 +40,7 @@ ok() { n=$((n + 1)); echo "ok $n $1"; }
 notok() { n=$((n + 1)); failed=1; echo "not ok $n $1"; }
 skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 
-extra_tests=16
+extra_tests=17
 echo "TAP version 13"
 echo "1..$(( ${#progs[@]} * 2 + extra_tests ))"
 
@@ -206,6 +206,16 @@ if [ $rc -eq 2 ] && grep -q "cannot find the binary 'mp'" "$out/nobin/err"; then
 else
 	echo "# rc=$rc: $(cat "$out/nobin/err")"
 	notok "analyze: missing binary is an error that says --binary"
+fi
+
+# without --binary, the binary beside the log is used
+(cd "$out/nobin" && "$hkctl" analyze --tsan ../mp.log --format json -o beside.json 2> err)
+rc=$?
+if [ $rc -eq 1 ] && python3 "$dir/check-findings.py" "$out/nobin/beside.json" "$dir/mp.expect" "$dir/mp.c"; then
+	ok "analyze: the binary beside the log is found without --binary"
+else
+	echo "# rc=$rc: $(cat "$out/nobin/err")"
+	notok "analyze: the binary beside the log is found without --binary"
 fi
 
 # interleaved program output and other report kinds are tolerated
