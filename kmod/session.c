@@ -447,9 +447,16 @@ static enum hrtimer_restart hk_session_tick(struct hrtimer *t)
 static void hk_session_reenable(struct hk_session *s)
 {
 	struct hk_thread *thr;
-	u32 i;
+	u32 first, i, k;
 
 	lockdep_assert_held(&s->lock);
+	/*
+	 * Each enable can take an IPI: slots enabled first catch the tick's
+	 * budget first. Start from another slot every tick so that no unit
+	 * is systematically starved (measured under TCG: 943 vs 133 records
+	 * for two units written equally often, with a fixed order).
+	 */
+	first = s->reenable_seq++ % HK_MAX_SLOTS;
 	list_for_each_entry(thr, &s->threads, node) {
 		if (!thr->disabled)
 			continue;
@@ -461,9 +468,11 @@ static void hk_session_reenable(struct hk_session *s)
 		thr->disabled = false;
 		clear_bit(HK_THR_DIS_PENDING, &thr->flags);
 		smp_mb__after_atomic();
-		for (i = 0; i < HK_MAX_SLOTS; i++)
+		for (k = 0; k < HK_MAX_SLOTS; k++) {
+			i = (first + k) % HK_MAX_SLOTS;
 			if (thr->bp[i])
 				hk_hwbp_enable(thr->bp[i]);
+		}
 	}
 }
 

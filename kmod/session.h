@@ -86,6 +86,7 @@ struct hk_session {
 	u32 covered_units;		/* units armed at least once, @lock */
 	u64 coverage_bytes;		/* their bytes, @lock */
 	u64 rotations;			/* @lock */
+	u32 reenable_seq;		/* first slot to re-enable, @lock */
 
 	atomic_t tick_hits;		/* budget: hits in this tick */
 	atomic_t reg_fails;
