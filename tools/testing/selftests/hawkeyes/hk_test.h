@@ -62,6 +62,12 @@ struct hk_cl {
 	struct hk_sess_info info;
 	uint32_t reply_id, reply_sessions, reply_version;
 	size_t ndump;
+	/*
+	 * Control socket for requests other than ATTACH: netlink drops a
+	 * reply or ack like any message when the receive buffer is full,
+	 * and the attaching socket fills up with records.
+	 */
+	struct hk_cl *aux;
 };
 
 static inline uint64_t hk_now_ms(void)
@@ -246,6 +252,10 @@ static inline int hk_cl_open(struct hk_cl *c)
 
 static inline void hk_cl_close(struct hk_cl *c)
 {
+	if (c->aux) {
+		hk_cl_close(c->aux);
+		free(c->aux);
+	}
 	if (c->sk)
 		nl_socket_free(c->sk);
 	free(c->recs);
@@ -266,7 +276,8 @@ static inline int hk_cl_request(struct hk_cl *c, struct nl_msg *msg)
 {
 	uint32_t seq;
 	int err = 0, ret;
-	uint64_t end = hk_now_ms() + 10000;
+	/* generous: arming dozens of busy threads under TCG takes seconds */
+	uint64_t end = hk_now_ms() + 60000;
 
 	c->extack[0] = 0;
 	c->ndump = 0;
@@ -353,29 +364,44 @@ static inline int hk_cl_attach(struct hk_cl *c, uint32_t pid,
 	return ret;
 }
 
+/* Send @msg built for @c on @c's control socket; copy the results back. */
+static inline int hk_cl_request_aux(struct hk_cl *c, uint8_t cmd, int attr, uint32_t val)
+{
+	struct nl_msg *msg;
+	int ret;
+
+	if (!c->aux) {
+		c->aux = calloc(1, sizeof(*c->aux));
+		if (!c->aux || hk_cl_open(c->aux))
+			return -ENOMEM;
+	}
+	msg = hk_cl_msg(c->aux, cmd, 0);
+	if (attr)
+		nla_put_u32(msg, attr, val);
+	c->aux->reply_sessions = ~0u;
+	ret = hk_cl_request(c->aux, msg);
+	memcpy(c->extack, c->aux->extack, sizeof(c->extack));
+	c->info = c->aux->info;
+	c->reply_sessions = c->aux->reply_sessions;
+	c->reply_version = c->aux->reply_version;
+	return ret;
+}
+
 static inline int hk_cl_detach(struct hk_cl *c, uint32_t id)
 {
-	struct nl_msg *msg = hk_cl_msg(c, HK_CMD_DETACH, 0);
-
-	nla_put_u32(msg, HK_A_SESSION_ID, id);
-	return hk_cl_request(c, msg);
+	return hk_cl_request_aux(c, HK_CMD_DETACH, HK_A_SESSION_ID, id);
 }
 
 static inline int hk_cl_get_session(struct hk_cl *c, uint32_t id)
 {
-	struct nl_msg *msg = hk_cl_msg(c, HK_CMD_GET_SESSION, 0);
-
-	nla_put_u32(msg, HK_A_SESSION_ID, id);
-	return hk_cl_request(c, msg);
+	return hk_cl_request_aux(c, HK_CMD_GET_SESSION, HK_A_SESSION_ID, id);
 }
 
 /* Number of live sessions, module-wide; negative errno on failure. */
 static inline int hk_cl_sessions(struct hk_cl *c)
 {
-	int ret;
+	int ret = hk_cl_request_aux(c, HK_CMD_GET_STATUS, 0, 0);
 
-	c->reply_sessions = ~0u;
-	ret = hk_cl_request(c, hk_cl_msg(c, HK_CMD_GET_STATUS, 0));
 	return ret ? ret : (int)c->reply_sessions;
 }
 

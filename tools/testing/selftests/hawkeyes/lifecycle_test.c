@@ -150,15 +150,20 @@ TEST_F_TIMEOUT(life, target_exec, 60)
 }
 
 /* Many threads already running at attach: every one gets its watchpoint. */
-TEST_F_TIMEOUT(life, many_threads_at_attach, 60)
+TEST_F_TIMEOUT(life, many_threads_at_attach, 120)
 {
 	struct hk_region_arg r = { self->t.var, 8 };
 	char reply[64];
 	uint32_t id;
 
 	/* 2 loop threads from the fixture + 40 more + the main thread */
+	uint64_t t0;
+
 	ASSERT_EQ(0, hk_target_cmd(&self->t, "loop 40", reply, sizeof(reply)));
+	t0 = hk_now_ms();
 	ASSERT_EQ(0, hk_cl_attach(&self->c, self->t.pid, &r, 1, NULL, &id));
+	TH_LOG("attach to 43 busy threads took %llu ms",
+	       (unsigned long long)(hk_now_ms() - t0));
 	EXPECT_EQ(43, self->c.info.threads);
 	EXPECT_EQ(43, self->c.info.watchpoints);
 	EXPECT_EQ(43, hk_object("watchpoints"));
