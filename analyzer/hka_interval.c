@@ -152,16 +152,40 @@ static uint32_t hka_cross_distance(const struct hka_interval_ctx *c, const struc
 	return UINT32_MAX;
 }
 
+/* Events of a thread ordered by (site, kind, location): runs share a source. */
+static int hka_event_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct hka_stream *s = arg;
+	const struct hka_event *a = HKA_VEC_AT(&s->events, struct hka_event, *(const uint32_t *)pa);
+	const struct hka_event *b = HKA_VEC_AT(&s->events, struct hka_event, *(const uint32_t *)pb);
+
+	if (a->site != b->site)
+		return a->site < b->site ? -1 : 1;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->loc != b->loc)
+		return a->loc < b->loc ? -1 : 1;
+	return *(const uint32_t *)pa < *(const uint32_t *)pb ? -1 : 1;
+}
+
 static int hka_interval_thread(struct hka_pool *pool, void *arg, unsigned int worker,
 			       size_t t, struct hka_error *err)
 {
 	struct hka_interval_ctx *c = arg;
 	const struct hka_stream *s = c->s;
 	uint32_t *ev = c->by_thread[t], n = c->nby_thread[t], i, j;
-	uint32_t *dist = NULL, *heap = NULL, cap = 0;
-	struct hka_scratch cross = { 0 };
+	struct hka_scratch same[2] = { { 0 }, { 0 } }, cross = { 0 };
+	uint32_t last_site = HKA_NO_INDEX;
+	unsigned int last_kind = 0;
+	bool ran[2] = { false, false };
 	int rc = 0;
 
+	/*
+	 * Many events share a site (one instruction, many addresses): sorted
+	 * by site, consecutive first accesses reuse one shortest-path run per
+	 * kind of the second access instead of one per event.
+	 */
+	qsort_r(ev, n, sizeof(*ev), hka_event_cmp, (void *)s);
 	for (i = 0; i < n && !rc; i++) {
 		const struct hka_event *e1 = HKA_VEC_AT(&s->events, struct hka_event, ev[i]);
 		const struct hka_site *s1 = HKA_VEC_AT(&s->sites, struct hka_site, e1->site);
@@ -171,22 +195,14 @@ static int hka_interval_thread(struct hka_pool *pool, void *arg, unsigned int wo
 		if (!s1->info.resolved || !c->shared[e1->loc])
 			continue;
 		fn = &c->res->funcs[s1->info.func];
-		if (fn->ninsn > cap) {
-			free(dist);
-			free(heap);
-			cap = fn->ninsn;
-			dist = malloc(cap * sizeof(*dist));
-			heap = malloc((2 * cap + 2) * sizeof(*heap));
-			if (!dist || !heap) {
-				hka_error_set(err, "out of memory");
-				rc = -ENOMEM;
-				break;
-			}
+		if (e1->site != last_site || e1->kind != last_kind) {
+			last_site = e1->site;
+			last_kind = e1->kind;
+			ran[0] = ran[1] = false;
 		}
-		/* one shortest-path run per kind of the second access */
 		for (kind2 = HKA_READ; kind2 <= HKA_WRITE && !rc; kind2++) {
 			unsigned int block = hka_ord_bit(e1->kind, kind2);
-			bool ran = false;
+			struct hka_scratch *sc = &same[kind2];
 
 			for (j = 0; j < n; j++) {
 				const struct hka_event *e2 = HKA_VEC_AT(&s->events, struct hka_event, ev[j]);
@@ -200,19 +216,18 @@ static int hka_interval_thread(struct hka_pool *pool, void *arg, unsigned int wo
 				if (hka_access_orders(&s1->info, e1->kind, &s2->info, e2->kind))
 					continue;
 				if (s2->info.func != s1->info.func || s2->info.insn == s1->info.insn) {
-					if (hka_scratch_fit(&cross, 1)) {
-						rc = -ENOMEM;
-						hka_error_set(err, "out of memory");
-						break;
-					}
+					if (hka_scratch_fit(&cross, 1))
+						goto nomem;
 					d = hka_cross_distance(c, e1, e2, block, &cross, via);
 				} else {
-					if (!ran) {
+					if (!ran[kind2]) {
+						if (hka_scratch_fit(sc, fn->ninsn))
+							goto nomem;
 						hka_window_distances(fn, s1->info.insn, block,
-								     UINT32_MAX / 2, dist, heap);
-						ran = true;
+								     UINT32_MAX / 2, sc->dist, sc->heap);
+						ran[kind2] = true;
 					}
-					d = dist[s2->info.insn];
+					d = sc->dist[s2->info.insn];
 				}
 				if (d == UINT32_MAX)
 					continue;
@@ -221,11 +236,8 @@ static int hka_interval_thread(struct hka_pool *pool, void *arg, unsigned int wo
 					continue;
 				}
 				iv = hka_vec_push(&c->out[t]);
-				if (!iv) {
-					hka_error_set(err, "out of memory");
-					rc = -ENOMEM;
-					break;
-				}
+				if (!iv)
+					goto nomem;
 				iv->thread = t;
 				iv->first = ev[i];
 				iv->second = ev[j];
@@ -237,8 +249,15 @@ static int hka_interval_thread(struct hka_pool *pool, void *arg, unsigned int wo
 		if (hka_pool_cancelled(pool))
 			rc = -ECANCELED;
 	}
-	free(dist);
-	free(heap);
+	goto out;
+nomem:
+	hka_error_set(err, "out of memory");
+	rc = -ENOMEM;
+out:
+	for (j = 0; j < 2; j++) {
+		free(same[j].dist);
+		free(same[j].heap);
+	}
 	free(cross.dist);
 	free(cross.heap);
 	return rc;
