@@ -12,9 +12,11 @@
 /*
  * 6.1 has no formatted extack messages (struct netlink_ext_ack has no
  * _msg_buf). The message must stay valid until the ack is built, after
- * the doit returns. Our family is not parallel_ops, so every doit of it
- * and the ack that follows run under genl_mutex: one static buffer,
- * written only from doit handlers, is enough.
+ * the doit returns, so it lives in one static buffer. The family is
+ * parallel_ops: two refusals at the same instant may garble each other's
+ * text, never more (the last byte is never written but as the
+ * terminator, so a reader always finds one). 6.12 formats into the
+ * request's own extack.
  */
 #define HK_COMPAT_EXTACK_BUF	1
 extern char hk_compat_extack_buf[80];

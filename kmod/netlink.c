@@ -5,9 +5,12 @@
  * Documentation/hawkeyes/netlink.rst.
  *
  * Notes on locking and context:
- * - The family is not parallel_ops: every doit (and dumpit) runs in the
- *   requester's process context under genl_mutex, so handlers are
- *   serialised against each other; they may sleep.
+ * - The family is parallel_ops: doit and dumpit run in the requester's
+ *   process context without genl_mutex (an ATTACH that arms hundreds of
+ *   threads must not stall every other generic netlink family). They may
+ *   sleep and rely only on the module's own locks (session.c).
+ *   genl_unregister_family() still waits for requests in flight (it takes
+ *   cb_lock for writing), so module exit cannot pull code from under one.
  * - Notifications (RECORDS, END) are built and sent from process context
  *   (the session work or the end path), never from the watchpoint
  *   handler, with genlmsg_unicast() to the attaching socket. That send
@@ -473,6 +476,7 @@ static struct genl_family hk_genl_family __ro_after_init = {
 	.name		= HAWKEYES_GENL_NAME,
 	.version	= HAWKEYES_GENL_VERSION,
 	.netnsok	= true,
+	.parallel_ops	= true,
 	.module		= THIS_MODULE,
 	.ops		= hk_genl_ops,
 	.n_ops		= ARRAY_SIZE(hk_genl_ops),
