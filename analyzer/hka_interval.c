@@ -175,7 +175,7 @@ static int hka_interval_thread(struct hka_pool *pool, void *arg, unsigned int wo
 	const struct hka_stream *s = c->s;
 	uint32_t *ev = c->by_thread[t], n = c->nby_thread[t], i, j;
 	struct hka_scratch same[2] = { { 0 }, { 0 } }, cross = { 0 };
-	uint32_t last_site = HKA_NO_INDEX;
+	uint32_t last_site = HKA_NO_INDEX, *end = NULL;
 	unsigned int last_kind = 0;
 	bool ran[2] = { false, false };
 	int rc = 0;
@@ -186,6 +186,17 @@ static int hka_interval_thread(struct hka_pool *pool, void *arg, unsigned int wo
 	 * kind of the second access instead of one per event.
 	 */
 	qsort_r(ev, n, sizeof(*ev), hka_event_cmp, (void *)s);
+	end = malloc((n + 1) * sizeof(*end));
+	if (!end)
+		goto nomem;
+	/* end[i]: first index past the (site, kind) group that starts at i */
+	for (i = n; i-- > 0;) {
+		const struct hka_event *a = HKA_VEC_AT(&s->events, struct hka_event, ev[i]);
+		const struct hka_event *b = i + 1 < n ?
+			HKA_VEC_AT(&s->events, struct hka_event, ev[i + 1]) : NULL;
+
+		end[i] = b && b->site == a->site && b->kind == a->kind ? end[i + 1] : i + 1;
+	}
 	for (i = 0; i < n && !rc; i++) {
 		const struct hka_event *e1 = HKA_VEC_AT(&s->events, struct hka_event, ev[i]);
 		const struct hka_site *s1 = HKA_VEC_AT(&s->sites, struct hka_site, e1->site);
@@ -204,22 +215,19 @@ static int hka_interval_thread(struct hka_pool *pool, void *arg, unsigned int wo
 			unsigned int block = hka_ord_bit(e1->kind, kind2);
 			struct hka_scratch *sc = &same[kind2];
 
-			for (j = 0; j < n; j++) {
+			/* j walks groups of one (site, kind); jj the events in it */
+			for (j = 0; j < n; j = end[j]) {
 				const struct hka_event *e2 = HKA_VEC_AT(&s->events, struct hka_event, ev[j]);
 				const struct hka_site *s2 = HKA_VEC_AT(&s->sites, struct hka_site, e2->site);
-				struct hka_interval *iv;
-				uint32_t d, via[2] = { HKA_NO_INDEX, HKA_NO_INDEX };
+				bool same_fn = s2->info.func == s1->info.func &&
+					       s2->info.insn != s1->info.insn;
+				uint32_t d = UINT32_MAX, jj;
 
-				if (e2->kind != kind2 || e2->loc == e1->loc || !c->shared[e2->loc] ||
-				    !s2->info.resolved)
+				if (e2->kind != kind2 || !s2->info.resolved)
 					continue;
 				if (hka_access_orders(&s1->info, e1->kind, &s2->info, e2->kind))
 					continue;
-				if (s2->info.func != s1->info.func || s2->info.insn == s1->info.insn) {
-					if (hka_scratch_fit(&cross, 1))
-						goto nomem;
-					d = hka_cross_distance(c, e1, e2, block, &cross, via);
-				} else {
+				if (same_fn) {
 					if (!ran[kind2]) {
 						if (hka_scratch_fit(sc, fn->ninsn))
 							goto nomem;
@@ -228,22 +236,37 @@ static int hka_interval_thread(struct hka_pool *pool, void *arg, unsigned int wo
 						ran[kind2] = true;
 					}
 					d = sc->dist[s2->info.insn];
+					if (d == UINT32_MAX)
+						continue;
 				}
-				if (d == UINT32_MAX)
-					continue;
-				if (d > c->res->cfg.window) {
-					c->dropped[t]++;
-					continue;
+				for (jj = j; jj < end[j]; jj++) {
+					struct hka_interval *iv;
+					uint32_t via[2] = { HKA_NO_INDEX, HKA_NO_INDEX };
+
+					e2 = HKA_VEC_AT(&s->events, struct hka_event, ev[jj]);
+					if (e2->loc == e1->loc || !c->shared[e2->loc])
+						continue;
+					if (!same_fn) {
+						if (hka_scratch_fit(&cross, 1))
+							goto nomem;
+						d = hka_cross_distance(c, e1, e2, block, &cross, via);
+						if (d == UINT32_MAX)
+							continue;
+					}
+					if (d > c->res->cfg.window) {
+						c->dropped[t]++;
+						continue;
+					}
+					iv = hka_vec_push(&c->out[t]);
+					if (!iv)
+						goto nomem;
+					iv->thread = t;
+					iv->first = ev[i];
+					iv->second = ev[jj];
+					iv->distance = d;
+					iv->via[0] = via[0];
+					iv->via[1] = via[1];
 				}
-				iv = hka_vec_push(&c->out[t]);
-				if (!iv)
-					goto nomem;
-				iv->thread = t;
-				iv->first = ev[i];
-				iv->second = ev[j];
-				iv->distance = d;
-				iv->via[0] = via[0];
-				iv->via[1] = via[1];
 			}
 		}
 		if (hka_pool_cancelled(pool))
@@ -254,6 +277,7 @@ nomem:
 	hka_error_set(err, "out of memory");
 	rc = -ENOMEM;
 out:
+	free(end);
 	for (j = 0; j < 2; j++) {
 		free(same[j].dist);
 		free(same[j].heap);
