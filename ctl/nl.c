@@ -33,6 +33,9 @@ struct hk_nl {
 	void *reply;
 	void (*dump_cb)(const struct hk_nl_session *s, void *arg);
 	void *dump_arg;
+	/* RECORDS payloads are only 4-byte aligned: records are copied here */
+	struct hk_record *recs;
+	size_t recs_cap;
 };
 
 const char *hk_nl_errmsg(const struct hk_nl *nl)
@@ -184,14 +187,32 @@ static int hk_nl_valid_cb(struct nl_msg *msg, void *arg)
 			nl->attached->id = nl->session;
 		}
 		break;
-	case HK_CMD_RECORDS:
+	case HK_CMD_RECORDS: {
+		size_t n;
+
 		if (!nl->ev.records || !tb[HK_A_RECORDS])
 			break;
-		nl->ev.records(nl->ev.arg, get_u32(tb[HK_A_SESSION_ID]),
-			       nla_data(tb[HK_A_RECORDS]),
-			       nla_len(tb[HK_A_RECORDS]) / sizeof(struct hk_record),
+		/*
+		 * Netlink aligns attributes to 4 bytes and a record holds u64s:
+		 * hand out an aligned copy rather than a misaligned pointer.
+		 */
+		n = nla_len(tb[HK_A_RECORDS]) / sizeof(struct hk_record);
+		if (n > nl->recs_cap) {
+			struct hk_record *r = realloc(nl->recs, n * sizeof(*r));
+
+			if (!r) {
+				/* a negative return ends the receive with this error */
+				nl->error = -ENOMEM;
+				return -NLE_NOMEM;
+			}
+			nl->recs = r;
+			nl->recs_cap = n;
+		}
+		memcpy(nl->recs, nla_data(tb[HK_A_RECORDS]), n * sizeof(struct hk_record));
+		nl->ev.records(nl->ev.arg, get_u32(tb[HK_A_SESSION_ID]), nl->recs, n,
 			       get_u64(tb[HK_A_LOST]), get_u64(tb[HK_A_THROTTLED]));
 		break;
+	}
 	case HK_CMD_END:
 		if (!nl->ev.end)
 			break;
@@ -265,6 +286,7 @@ void hk_nl_close(struct hk_nl *nl)
 	if (!nl)
 		return;
 	nl_socket_free(nl->sk);
+	free(nl->recs);
 	free(nl);
 }
 
