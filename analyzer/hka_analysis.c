@@ -257,6 +257,7 @@ int hka_analyze(struct hka_stream *s, const struct hka_config *cfg,
 	struct hka_result_priv *rp = calloc(1, sizeof(*rp));
 	struct hka_analysis a = { .s = s };
 	struct hka_vec intervals;
+	struct hka_groups groups = { 0 };
 	int rc = -ENOMEM;
 
 	hka_vec_init(&intervals, sizeof(struct hka_interval));
@@ -290,14 +291,15 @@ int hka_analyze(struct hka_stream *s, const struct hka_config *cfg,
 	if (rc)
 		goto fail;
 	hka_finish_sites(&a);
-	rc = hka_intervals_find(s, &rp->res, &intervals, err);
+	rc = hka_intervals_find(s, &rp->res, &groups, &intervals, err);
 	if (rc)
 		goto fail;
-	rc = hka_match_intervals(s, &rp->res, &intervals, err);
+	rc = hka_match_intervals(s, &rp->res, &groups, &intervals, err);
 	if (rc)
 		goto fail;
 	memcpy(rp->symtabs, a.symtabs, sizeof(rp->symtabs));
 	hka_vec_free(&intervals);
+	hka_groups_free(&groups);
 	free(a.syms);
 	free(a.sym_rc);
 	*resp = &rp->res;
@@ -309,6 +311,7 @@ fail:
 	if (rp)
 		memcpy(rp->symtabs, a.symtabs, sizeof(rp->symtabs));
 	hka_vec_free(&intervals);
+	hka_groups_free(&groups);
 	free(a.syms);
 	free(a.sym_rc);
 	hka_result_free(rp ? &rp->res : NULL);

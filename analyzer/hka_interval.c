@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Intervals: per thread, ordered pairs (first, second) of its events on
- * different locations such that second is reachable from first inside the
- * window and nothing on that path, nor the accesses themselves, already
- * orders that kind of pair (W->W, R->R, R->W, W->R). One task per thread;
- * each writes its own slot, merged in thread order.
+ * Intervals: per thread, ordered pairs (first, second) of its event groups
+ * (one instruction, one kind, one call stack, any number of locations) such
+ * that second is reachable from first inside the window and nothing on that
+ * path, nor the accesses themselves, already orders that kind of pair
+ * (W->W, R->R, R->W, W->R). Which locations pair up is left to the
+ * matching: enumerating them here made one instruction over N addresses
+ * cost N^2 intervals (20 000 ring slots: 22 GB, killed). One task per
+ * thread; each writes its own slot, merged in thread order.
  *
  * Only events of locations that really conflict count. Accesses in one
  * function (inlined code is one function) are measured in its CFG; accesses
@@ -20,11 +23,11 @@
 struct hka_interval_ctx {
 	struct hka_stream *s;
 	struct hka_result *res;
-	uint32_t **by_thread;	/* event lists per thread */
-	uint32_t *nby_thread;
-	struct hka_vec *out;	/* per thread */
-	unsigned long *dropped;	/* per thread */
-	uint8_t *shared;	/* per location: conflicting accesses exist */
+	struct hka_groups *g;
+	uint32_t *thread_groups;	/* per thread: first group; [nthreads] = end */
+	struct hka_vec *out;		/* per thread */
+	unsigned long *dropped;		/* per thread */
+	uint8_t *shared;		/* per location: conflicting accesses exist */
 };
 
 /* Does the pair already have an order from the accesses themselves? */
@@ -152,141 +155,6 @@ static uint32_t hka_cross_distance(const struct hka_interval_ctx *c, const struc
 	return UINT32_MAX;
 }
 
-/* Events of a thread ordered by (site, kind, location): runs share a source. */
-static int hka_event_cmp(const void *pa, const void *pb, void *arg)
-{
-	const struct hka_stream *s = arg;
-	const struct hka_event *a = HKA_VEC_AT(&s->events, struct hka_event, *(const uint32_t *)pa);
-	const struct hka_event *b = HKA_VEC_AT(&s->events, struct hka_event, *(const uint32_t *)pb);
-
-	if (a->site != b->site)
-		return a->site < b->site ? -1 : 1;
-	if (a->kind != b->kind)
-		return a->kind < b->kind ? -1 : 1;
-	if (a->loc != b->loc)
-		return a->loc < b->loc ? -1 : 1;
-	return *(const uint32_t *)pa < *(const uint32_t *)pb ? -1 : 1;
-}
-
-static int hka_interval_thread(struct hka_pool *pool, void *arg, unsigned int worker,
-			       size_t t, struct hka_error *err)
-{
-	struct hka_interval_ctx *c = arg;
-	const struct hka_stream *s = c->s;
-	uint32_t *ev = c->by_thread[t], n = c->nby_thread[t], i, j;
-	struct hka_scratch same[2] = { { 0 }, { 0 } }, cross = { 0 };
-	uint32_t last_site = HKA_NO_INDEX, *end = NULL;
-	unsigned int last_kind = 0;
-	bool ran[2] = { false, false };
-	int rc = 0;
-
-	/*
-	 * Many events share a site (one instruction, many addresses): sorted
-	 * by site, consecutive first accesses reuse one shortest-path run per
-	 * kind of the second access instead of one per event.
-	 */
-	qsort_r(ev, n, sizeof(*ev), hka_event_cmp, (void *)s);
-	end = malloc((n + 1) * sizeof(*end));
-	if (!end)
-		goto nomem;
-	/* end[i]: first index past the (site, kind) group that starts at i */
-	for (i = n; i-- > 0;) {
-		const struct hka_event *a = HKA_VEC_AT(&s->events, struct hka_event, ev[i]);
-		const struct hka_event *b = i + 1 < n ?
-			HKA_VEC_AT(&s->events, struct hka_event, ev[i + 1]) : NULL;
-
-		end[i] = b && b->site == a->site && b->kind == a->kind ? end[i + 1] : i + 1;
-	}
-	for (i = 0; i < n && !rc; i++) {
-		const struct hka_event *e1 = HKA_VEC_AT(&s->events, struct hka_event, ev[i]);
-		const struct hka_site *s1 = HKA_VEC_AT(&s->sites, struct hka_site, e1->site);
-		const struct hka_func *fn;
-		unsigned int kind2;
-
-		if (!s1->info.resolved || !c->shared[e1->loc])
-			continue;
-		fn = &c->res->funcs[s1->info.func];
-		if (e1->site != last_site || e1->kind != last_kind) {
-			last_site = e1->site;
-			last_kind = e1->kind;
-			ran[0] = ran[1] = false;
-		}
-		for (kind2 = HKA_READ; kind2 <= HKA_WRITE && !rc; kind2++) {
-			unsigned int block = hka_ord_bit(e1->kind, kind2);
-			struct hka_scratch *sc = &same[kind2];
-
-			/* j walks groups of one (site, kind); jj the events in it */
-			for (j = 0; j < n; j = end[j]) {
-				const struct hka_event *e2 = HKA_VEC_AT(&s->events, struct hka_event, ev[j]);
-				const struct hka_site *s2 = HKA_VEC_AT(&s->sites, struct hka_site, e2->site);
-				bool same_fn = s2->info.func == s1->info.func &&
-					       s2->info.insn != s1->info.insn;
-				uint32_t d = UINT32_MAX, jj;
-
-				if (e2->kind != kind2 || !s2->info.resolved)
-					continue;
-				if (hka_access_orders(&s1->info, e1->kind, &s2->info, e2->kind))
-					continue;
-				if (same_fn) {
-					if (!ran[kind2]) {
-						if (hka_scratch_fit(sc, fn->ninsn))
-							goto nomem;
-						hka_window_distances(fn, s1->info.insn, block,
-								     UINT32_MAX / 2, sc->dist, sc->heap);
-						ran[kind2] = true;
-					}
-					d = sc->dist[s2->info.insn];
-					if (d == UINT32_MAX)
-						continue;
-				}
-				for (jj = j; jj < end[j]; jj++) {
-					struct hka_interval *iv;
-					uint32_t via[2] = { HKA_NO_INDEX, HKA_NO_INDEX };
-
-					e2 = HKA_VEC_AT(&s->events, struct hka_event, ev[jj]);
-					if (e2->loc == e1->loc || !c->shared[e2->loc])
-						continue;
-					if (!same_fn) {
-						if (hka_scratch_fit(&cross, 1))
-							goto nomem;
-						d = hka_cross_distance(c, e1, e2, block, &cross, via);
-						if (d == UINT32_MAX)
-							continue;
-					}
-					if (d > c->res->cfg.window) {
-						c->dropped[t]++;
-						continue;
-					}
-					iv = hka_vec_push(&c->out[t]);
-					if (!iv)
-						goto nomem;
-					iv->thread = t;
-					iv->first = ev[i];
-					iv->second = ev[jj];
-					iv->distance = d;
-					iv->via[0] = via[0];
-					iv->via[1] = via[1];
-				}
-			}
-		}
-		if (hka_pool_cancelled(pool))
-			rc = -ECANCELED;
-	}
-	goto out;
-nomem:
-	hka_error_set(err, "out of memory");
-	rc = -ENOMEM;
-out:
-	free(end);
-	for (j = 0; j < 2; j++) {
-		free(same[j].dist);
-		free(same[j].heap);
-	}
-	free(cross.dist);
-	free(cross.heap);
-	return rc;
-}
-
 /* Locations with two threads and a write (or an explicit conflict). */
 static uint8_t *hka_shared_locations(const struct hka_stream *s)
 {
@@ -322,34 +190,216 @@ fail:
 	return NULL;
 }
 
-int hka_intervals_find(struct hka_stream *s, struct hka_result *res, struct hka_vec *out,
-		       struct hka_error *err)
+/* FNV-1a over the caller sites: events with equal stacks share distances. */
+static uint64_t hka_stack_hash(const struct hka_stream *s, const struct hka_event *e)
+{
+	const uint32_t *stk = s->stacks.data;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	unsigned int k;
+
+	for (k = 0; k < e->nstack; k++)
+		h = (h ^ stk[e->stack + k]) * 0x100000001b3ULL;
+	return h ^ e->nstack;
+}
+
+struct hka_sort_ctx {
+	const struct hka_stream *s;
+	const uint64_t *hash;
+};
+
+/* (thread, site, kind, stack, location, index): groups are runs */
+static int hka_event_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct hka_sort_ctx *sc = arg;
+	uint32_t ia = *(const uint32_t *)pa, ib = *(const uint32_t *)pb;
+	const struct hka_event *a = HKA_VEC_AT(&sc->s->events, struct hka_event, ia);
+	const struct hka_event *b = HKA_VEC_AT(&sc->s->events, struct hka_event, ib);
+
+	if (a->thread != b->thread)
+		return a->thread < b->thread ? -1 : 1;
+	if (a->site != b->site)
+		return a->site < b->site ? -1 : 1;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (sc->hash[ia] != sc->hash[ib])
+		return sc->hash[ia] < sc->hash[ib] ? -1 : 1;
+	if (a->loc != b->loc)
+		return a->loc < b->loc ? -1 : 1;
+	return ia < ib ? -1 : 1;
+}
+
+void hka_groups_free(struct hka_groups *g)
+{
+	free(g->order);
+	free(g->event_group);
+	free(g->shared);
+	hka_vec_free(&g->groups);
+	memset(g, 0, sizeof(*g));
+}
+
+/* Events of shared locations at resolved sites, cut into groups. */
+static int hka_groups_build(const struct hka_stream *s, struct hka_groups *g)
+{
+	uint64_t *hash = malloc((s->events.n + 1) * sizeof(*hash));
+	struct hka_sort_ctx sc = { s, hash };
+	uint32_t n = 0, i;
+
+	hka_vec_init(&g->groups, sizeof(struct hka_group));
+	g->shared = hka_shared_locations(s);
+	g->order = malloc((s->events.n + 1) * sizeof(*g->order));
+	g->event_group = malloc((s->events.n + 1) * sizeof(*g->event_group));
+	if (!hash || !g->shared || !g->order || !g->event_group)
+		goto nomem;
+	for (i = 0; i < s->events.n; i++) {
+		const struct hka_event *e = HKA_VEC_AT(&s->events, struct hka_event, i);
+		const struct hka_site *site = HKA_VEC_AT(&s->sites, struct hka_site, e->site);
+
+		g->event_group[i] = HKA_NO_INDEX;
+		hash[i] = hka_stack_hash(s, e);
+		if (site->info.resolved && g->shared[e->loc])
+			g->order[n++] = i;
+	}
+	qsort_r(g->order, n, sizeof(*g->order), hka_event_cmp, &sc);
+	for (i = 0; i < n; i++) {
+		const struct hka_event *e = HKA_VEC_AT(&s->events, struct hka_event, g->order[i]);
+		struct hka_group *last = g->groups.n ?
+			HKA_VEC_AT(&g->groups, struct hka_group, g->groups.n - 1) : NULL;
+		const struct hka_event *prev = last ?
+			HKA_VEC_AT(&s->events, struct hka_event, g->order[last->start]) : NULL;
+
+		if (!last || prev->thread != e->thread || prev->site != e->site ||
+		    prev->kind != e->kind || hash[g->order[last->start]] != hash[g->order[i]]) {
+			last = hka_vec_push(&g->groups);
+			if (!last)
+				goto nomem;
+			last->thread = e->thread;
+			last->site = e->site;
+			last->kind = e->kind;
+			last->start = i;
+		}
+		last->end = i + 1;
+		g->event_group[g->order[i]] = g->groups.n - 1;
+	}
+	free(hash);
+	return 0;
+nomem:
+	free(hash);
+	return -ENOMEM;
+}
+
+/* Intervals between the groups of one thread. */
+static int hka_interval_thread(struct hka_pool *pool, void *arg, unsigned int worker,
+			       size_t t, struct hka_error *err)
+{
+	struct hka_interval_ctx *c = arg;
+	const struct hka_stream *s = c->s;
+	const struct hka_group *groups = c->g->groups.data;
+	uint32_t gs = c->thread_groups[t], ge = c->thread_groups[t + 1], i, j;
+	struct hka_scratch same[2] = { { 0 }, { 0 } }, cross = { 0 };
+	uint32_t last_site = HKA_NO_INDEX;
+	unsigned int last_kind = 0;
+	bool ran[2] = { false, false };
+	int rc = 0;
+
+	for (i = gs; i < ge && !rc; i++) {
+		const struct hka_group *g1 = &groups[i];
+		const struct hka_site *s1 = HKA_VEC_AT(&s->sites, struct hka_site, g1->site);
+		const struct hka_event *r1 = HKA_VEC_AT(&s->events, struct hka_event,
+							c->g->order[g1->start]);
+		const struct hka_func *fn = &c->res->funcs[s1->info.func];
+
+		/* groups of one site are adjacent: reuse its shortest paths */
+		if (g1->site != last_site || g1->kind != last_kind) {
+			last_site = g1->site;
+			last_kind = g1->kind;
+			ran[0] = ran[1] = false;
+		}
+		for (j = gs; j < ge; j++) {
+			const struct hka_group *g2 = &groups[j];
+			const struct hka_site *s2 = HKA_VEC_AT(&s->sites, struct hka_site, g2->site);
+			const struct hka_event *r2 = HKA_VEC_AT(&s->events, struct hka_event,
+								c->g->order[g2->start]);
+			unsigned int block = hka_ord_bit(g1->kind, g2->kind);
+			uint32_t d, via[2] = { HKA_NO_INDEX, HKA_NO_INDEX };
+			struct hka_interval *iv;
+
+			if (i == j || hka_access_orders(&s1->info, g1->kind, &s2->info, g2->kind))
+				continue;
+			/* one location on both sides cannot make an interval */
+			if (g1->end - g1->start == 1 && g2->end - g2->start == 1 && r1->loc == r2->loc)
+				continue;
+			if (s2->info.func == s1->info.func && s2->info.insn != s1->info.insn) {
+				struct hka_scratch *sc = &same[g2->kind];
+
+				if (!ran[g2->kind]) {
+					if (hka_scratch_fit(sc, fn->ninsn))
+						goto nomem;
+					hka_window_distances(fn, s1->info.insn, block, UINT32_MAX / 2,
+							     sc->dist, sc->heap);
+					ran[g2->kind] = true;
+				}
+				d = sc->dist[s2->info.insn];
+			} else {
+				/* a group's events share their stack: its first one stands */
+				if (hka_scratch_fit(&cross, 1))
+					goto nomem;
+				d = hka_cross_distance(c, r1, r2, block, &cross, via);
+			}
+			if (d == UINT32_MAX)
+				continue;
+			if (d > c->res->cfg.window) {
+				c->dropped[t]++;
+				continue;
+			}
+			iv = hka_vec_push(&c->out[t]);
+			if (!iv)
+				goto nomem;
+			iv->thread = t;
+			iv->first = i;
+			iv->second = j;
+			iv->distance = d;
+			iv->via[0] = via[0];
+			iv->via[1] = via[1];
+		}
+		if (hka_pool_cancelled(pool))
+			rc = -ECANCELED;
+	}
+	goto out;
+nomem:
+	hka_error_set(err, "out of memory");
+	rc = -ENOMEM;
+out:
+	for (j = 0; j < 2; j++) {
+		free(same[j].dist);
+		free(same[j].heap);
+	}
+	free(cross.dist);
+	free(cross.heap);
+	return rc;
+}
+
+int hka_intervals_find(struct hka_stream *s, struct hka_result *res, struct hka_groups *g,
+		       struct hka_vec *out, struct hka_error *err)
 {
 	size_t nt = s->threads.n, i;
-	struct hka_interval_ctx c = { .s = s, .res = res };
+	struct hka_interval_ctx c = { .s = s, .res = res, .g = g };
 	int rc = -ENOMEM;
 
-	c.by_thread = calloc(nt + 1, sizeof(*c.by_thread));
-	c.nby_thread = calloc(nt + 1, sizeof(*c.nby_thread));
+	if (hka_groups_build(s, g))
+		goto out;
+	c.shared = g->shared;
+	c.thread_groups = calloc(nt + 2, sizeof(*c.thread_groups));
 	c.out = calloc(nt + 1, sizeof(*c.out));
 	c.dropped = calloc(nt + 1, sizeof(*c.dropped));
-	c.shared = hka_shared_locations(s);
-	if (!c.by_thread || !c.nby_thread || !c.out || !c.dropped || !c.shared)
+	if (!c.thread_groups || !c.out || !c.dropped)
 		goto out;
-	for (i = 0; i < s->events.n; i++)
-		c.nby_thread[HKA_VEC_AT(&s->events, struct hka_event, i)->thread]++;
-	for (i = 0; i < nt; i++) {
-		c.by_thread[i] = malloc((c.nby_thread[i] + 1) * sizeof(uint32_t));
-		if (!c.by_thread[i])
-			goto out;
-		c.nby_thread[i] = 0;
+	/* groups are sorted by thread: thread t owns [thread_groups[t], [t + 1]) */
+	for (i = 0; i < g->groups.n; i++)
+		c.thread_groups[HKA_VEC_AT(&g->groups, struct hka_group, i)->thread + 1]++;
+	for (i = 0; i < nt; i++)
+		c.thread_groups[i + 1] += c.thread_groups[i];
+	for (i = 0; i < nt; i++)
 		hka_vec_init(&c.out[i], sizeof(struct hka_interval));
-	}
-	for (i = 0; i < s->events.n; i++) {
-		uint32_t t = HKA_VEC_AT(&s->events, struct hka_event, i)->thread;
-
-		c.by_thread[t][c.nby_thread[t]++] = i;
-	}
 	rc = hka_pool_run(&res->cfg, nt, hka_interval_thread, &c, err);
 	for (i = 0; i < nt; i++) {
 		size_t j;
@@ -370,12 +420,8 @@ int hka_intervals_find(struct hka_stream *s, struct hka_result *res, struct hka_
 out:
 	if (rc == -ENOMEM && !err->msg[0])
 		hka_error_set(err, "out of memory");
-	for (i = 0; c.by_thread && i < nt; i++)
-		free(c.by_thread[i]);
-	free(c.by_thread);
-	free(c.nby_thread);
+	free(c.thread_groups);
 	free(c.out);
 	free(c.dropped);
-	free(c.shared);
 	return rc;
 }

@@ -4,8 +4,11 @@
  * thread matches interval (y then x) of another thread when both crossing
  * pairs conflict (same location, one writes, and, for TSan input, reported
  * as a race: TSan only reports pairs not ordered by happens-before, so
- * mutex-protected pairs never match). The kinds of the two intervals name
- * the shape:
+ * mutex-protected pairs never match). Intervals join groups (one
+ * instruction, many locations); two of them form a cycle when a location
+ * witness exists (hka_witness()), found in time linear in the groups'
+ * events instead of enumerating location pairs. The kinds of the two
+ * intervals name the shape:
  *
  *   W->W x R->R  MP     porting bug (TSO keeps both orders, Arm does not)
  *   R->W x R->W  LB     porting bug
@@ -160,72 +163,244 @@ static uint64_t hka_side_key(const struct hka_stream *s, const struct hka_side *
 	return (uint64_t)hka_ev(s, x->first)->site << 32 | hka_ev(s, x->second)->site;
 }
 
+/* Record that groups a and b hold a conflicting pair (both directions). */
+static int hka_adjacent_add(struct hka_map *adj, struct hka_vec *list, uint32_t a, uint32_t b)
+{
+	uint32_t *p;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		uint32_t x = k ? b : a, y = k ? a : b;
+
+		if (hka_map_get(adj, x, y) != HKA_NO_INDEX)
+			continue;
+		if (hka_map_put(adj, x, y, 1) == HKA_NO_INDEX)
+			return -ENOMEM;
+		p = hka_vec_push(list);
+		if (!p)
+			return -ENOMEM;
+		p[0] = x;
+		p[1] = y;
+	}
+	return 0;
+}
+
+static int hka_pair_cmp(const void *pa, const void *pb)
+{
+	const uint32_t *a = pa, *b = pb;
+
+	if (a[0] != b[0])
+		return a[0] < b[0] ? -1 : 1;
+	return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+static int hka_loc_event_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct hka_stream *s = arg;
+	uint32_t ia = *(const uint32_t *)pa, ib = *(const uint32_t *)pb;
+	const struct hka_event *a = HKA_VEC_AT(&s->events, struct hka_event, ia);
+	const struct hka_event *b = HKA_VEC_AT(&s->events, struct hka_event, ib);
+
+	if (a->loc != b->loc)
+		return a->loc < b->loc ? -1 : 1;
+	return ia < ib ? -1 : ia > ib;
+}
+
+/*
+ * Group adjacency: groups a and b are adjacent when an event of a and an
+ * event of b conflict. Explicit conflicts give it directly; otherwise the
+ * events of each location are paired.
+ */
+static int hka_adjacency(const struct hka_stream *s, const struct hka_groups *g,
+			 struct hka_map *adj, struct hka_vec *list)
+{
+	const uint32_t *eg = g->event_group;
+	size_t i, j, k;
+
+	if (s->explicit_conflicts) {
+		for (i = 0; i < s->conflicts.n; i++) {
+			const struct hka_conflict *c = HKA_VEC_AT(&s->conflicts, struct hka_conflict, i);
+
+			if (eg[c->a] != HKA_NO_INDEX && eg[c->b] != HKA_NO_INDEX &&
+			    hka_adjacent_add(adj, list, eg[c->a], eg[c->b]))
+				return -ENOMEM;
+		}
+	} else {
+		uint32_t *byloc = malloc((s->events.n + 1) * sizeof(*byloc));
+		size_t n = 0;
+
+		if (!byloc)
+			return -ENOMEM;
+		for (i = 0; i < s->events.n; i++)
+			if (eg[i] != HKA_NO_INDEX)
+				byloc[n++] = i;
+		qsort_r(byloc, n, sizeof(*byloc), hka_loc_event_cmp, (void *)s);
+		for (i = 0; i < n; i = j) {
+			uint32_t loc = HKA_VEC_AT(&s->events, struct hka_event, byloc[i])->loc;
+
+			for (j = i; j < n && HKA_VEC_AT(&s->events, struct hka_event,
+							 byloc[j])->loc == loc; j++)
+				;
+			for (k = i; k < j; k++) {
+				size_t m;
+
+				for (m = k + 1; m < j; m++)
+					if (hka_stream_conflicting(s, byloc[k], byloc[m]) &&
+					    hka_adjacent_add(adj, list, eg[byloc[k]], eg[byloc[m]])) {
+						free(byloc);
+						return -ENOMEM;
+					}
+			}
+		}
+		free(byloc);
+	}
+	qsort(list->data, list->n, 2 * sizeof(uint32_t), hka_pair_cmp);
+	return 0;
+}
+
+/*
+ * A location witness for two group intervals: A's first and B's second
+ * access share a location L1, A's second and B's first a location L2,
+ * L1 != L2, and both crossing pairs conflict. Linear in the groups' events:
+ * collect the candidates for L1 and for L2, then pick two that differ.
+ */
+static bool hka_witness(const struct hka_stream *s, const struct hka_groups *g,
+			const struct hka_map *at, const struct hka_interval *p,
+			const struct hka_interval *q, uint32_t ev[4])
+{
+	const struct hka_group *gp1 = HKA_VEC_AT(&g->groups, struct hka_group, p->first);
+	const struct hka_group *gp2 = HKA_VEC_AT(&g->groups, struct hka_group, p->second);
+	uint32_t c1[2][2], c2[2][2], n1 = 0, n2 = 0, i, a, b;
+
+	for (i = gp1->start; i < gp1->end && n1 < 2; i++) {
+		uint32_t e1 = g->order[i], loc = HKA_VEC_AT(&s->events, struct hka_event, e1)->loc;
+		uint32_t f2 = hka_map_get(at, q->second, loc);
+
+		if (f2 != HKA_NO_INDEX && hka_stream_conflicting(s, f2, e1)) {
+			c1[n1][0] = e1;
+			c1[n1++][1] = f2;
+		}
+	}
+	for (i = gp2->start; i < gp2->end && n2 < 2; i++) {
+		uint32_t e2 = g->order[i], loc = HKA_VEC_AT(&s->events, struct hka_event, e2)->loc;
+		uint32_t f1 = hka_map_get(at, q->first, loc);
+
+		if (f1 != HKA_NO_INDEX && hka_stream_conflicting(s, e2, f1)) {
+			c2[n2][0] = e2;
+			c2[n2++][1] = f1;
+		}
+	}
+	for (a = 0; a < n1; a++)
+		for (b = 0; b < n2; b++) {
+			if (HKA_VEC_AT(&s->events, struct hka_event, c1[a][0])->loc ==
+			    HKA_VEC_AT(&s->events, struct hka_event, c2[b][0])->loc)
+				continue;
+			ev[0] = c1[a][0];	/* A first */
+			ev[1] = c2[b][0];	/* A second */
+			ev[2] = c2[b][1];	/* B first */
+			ev[3] = c1[a][1];	/* B second */
+			return true;
+		}
+	return false;
+}
+
 int hka_match_intervals(struct hka_stream *s, struct hka_result *res,
-			const struct hka_vec *intervals, struct hka_error *err)
+			const struct hka_groups *g, const struct hka_vec *intervals,
+			struct hka_error *err)
 {
 	const struct hka_interval *iv = intervals->data;
-	struct hka_map by_locs, seen;
-	uint32_t *next = NULL, *head = NULL, i, groups = 0;
+	struct hka_map adj, seen, at;
+	struct hka_vec list;
+	uint32_t *next = NULL, *head = NULL, *adj_start = NULL, i, ngroups = g->groups.n;
+	size_t k;
 	int rc = 0;
 
-	hka_map_init(&by_locs);
+	hka_map_init(&adj);
 	hka_map_init(&seen);
-	/* chain intervals by (first location, second location), in order */
-	next = malloc((intervals->n + 1) * sizeof(*next));
-	head = malloc((intervals->n + 1) * sizeof(*head));
-	if (!next || !head)
+	hka_map_init(&at);
+	hka_vec_init(&list, 2 * sizeof(uint32_t));
+	if (hka_adjacency(s, g, &adj, &list))
 		goto nomem;
-	for (i = intervals->n; i-- > 0;) {
-		uint64_t l1 = hka_ev(s, iv[i].first)->loc, l2 = hka_ev(s, iv[i].second)->loc;
-		uint32_t g = hka_map_put(&by_locs, l1, l2, groups);
-
-		if (g == HKA_NO_INDEX)
+	/* adj_start[g]: first of g's neighbours in the sorted list */
+	adj_start = malloc((ngroups + 2) * sizeof(*adj_start));
+	head = malloc((ngroups + 1) * sizeof(*head));
+	next = malloc((intervals->n + 1) * sizeof(*next));
+	if (!adj_start || !head || !next)
+		goto nomem;
+	for (i = 0, k = 0; i <= ngroups; i++) {
+		while (k < list.n && ((uint32_t *)list.data)[2 * k] < i)
+			k++;
+		adj_start[i] = k;
+	}
+	/* (group, location) -> event, for the witness search */
+	for (k = 0; k < s->events.n; k++)
+		if (g->event_group[k] != HKA_NO_INDEX &&
+		    hka_map_put(&at, g->event_group[k],
+				HKA_VEC_AT(&s->events, struct hka_event, k)->loc, k) == HKA_NO_INDEX)
 			goto nomem;
-		if (g == groups)
-			head[groups++] = HKA_NO_INDEX;
-		next[i] = head[g];
-		head[g] = i;
+	/* intervals chained by their first group, in order */
+	for (i = 0; i < ngroups; i++)
+		head[i] = HKA_NO_INDEX;
+	for (i = intervals->n; i-- > 0;) {
+		next[i] = head[iv[i].first];
+		head[iv[i].first] = i;
 	}
 	for (i = 0; i < intervals->n; i++) {
-		uint64_t l1 = hka_ev(s, iv[i].first)->loc, l2 = hka_ev(s, iv[i].second)->loc;
-		uint32_t j;
+		const struct hka_interval *p = &iv[i];
 
-		uint32_t g = hka_map_get(&by_locs, l2, l1);
+		/* Q must start at a group adjacent to P's second */
+		for (k = adj_start[p->second]; k < adj_start[p->second + 1]; k++) {
+			uint32_t u = ((uint32_t *)list.data)[2 * k + 1], j;
 
-		for (j = g == HKA_NO_INDEX ? g : head[g]; j != HKA_NO_INDEX; j = next[j]) {
-			struct hka_side x = { iv[i].thread, iv[i].first, iv[i].second, iv[i].distance,
-					      NULL, { iv[i].via[0], iv[i].via[1] } };
-			struct hka_side y = { iv[j].thread, iv[j].first, iv[j].second, iv[j].distance,
-					      NULL, { iv[j].via[0], iv[j].via[1] } };
-			const struct hka_shape *sh;
-			struct hka_finding *f;
-			uint64_t kx, ky;
+			for (j = head[u]; j != HKA_NO_INDEX; j = next[j]) {
+				const struct hka_interval *q = &iv[j];
+				const struct hka_shape *sh;
+				struct hka_finding *f;
+				struct hka_side x, y;
+				uint32_t ev[4];
+				uint64_t kx, ky;
 
-			if (j <= i || iv[j].thread == iv[i].thread)
-				continue;
-			/* most candidates repeat a cycle already found: cheapest test first */
-			kx = hka_side_key(s, &x);
-			ky = hka_side_key(s, &y);
-			if (hka_map_get(&seen, kx < ky ? kx : ky, kx < ky ? ky : kx) != HKA_NO_INDEX)
-				continue;
-			sh = hka_shape_of(s, &x, &y);
-			if (!sh)
-				continue;
-			if (!hka_stream_conflicting(s, iv[i].second, iv[j].first) ||
-			    !hka_stream_conflicting(s, iv[j].second, iv[i].first))
-				continue;
-			if (hka_map_put(&seen, kx < ky ? kx : ky, kx < ky ? ky : kx,
-					res->findings.n) == HKA_NO_INDEX)
-				goto nomem;
-			f = hka_vec_push(&res->findings);
-			if (!f)
-				goto nomem;
-			f->pattern = sh->pattern;
-			f->porting = sh->porting;
-			x.barrier = hka_barrier_for(hka_ev(s, x.first)->kind, hka_ev(s, x.second)->kind);
-			y.barrier = hka_barrier_for(hka_ev(s, y.first)->kind, hka_ev(s, y.second)->kind);
-			f->sides[0] = x;
-			f->sides[1] = y;
+				if (j <= i || q->thread == p->thread ||
+				    hka_map_get(&adj, q->second, p->first) == HKA_NO_INDEX)
+					continue;
+				x = (struct hka_side){ p->thread, g->order[HKA_VEC_AT(&g->groups,
+					struct hka_group, p->first)->start], g->order[HKA_VEC_AT(
+					&g->groups, struct hka_group, p->second)->start],
+					p->distance, NULL, { p->via[0], p->via[1] } };
+				y = (struct hka_side){ q->thread, g->order[HKA_VEC_AT(&g->groups,
+					struct hka_group, q->first)->start], g->order[HKA_VEC_AT(
+					&g->groups, struct hka_group, q->second)->start],
+					q->distance, NULL, { q->via[0], q->via[1] } };
+				/* cheapest test first: most candidates repeat a cycle */
+				kx = hka_side_key(s, &x);
+				ky = hka_side_key(s, &y);
+				if (hka_map_get(&seen, kx < ky ? kx : ky, kx < ky ? ky : kx) !=
+				    HKA_NO_INDEX)
+					continue;
+				if (!hka_witness(s, g, &at, p, q, ev))
+					continue;
+				x.first = ev[0];
+				x.second = ev[1];
+				y.first = ev[2];
+				y.second = ev[3];
+				sh = hka_shape_of(s, &x, &y);
+				if (!sh)
+					continue;
+				if (hka_map_put(&seen, kx < ky ? kx : ky, kx < ky ? ky : kx,
+						res->findings.n) == HKA_NO_INDEX)
+					goto nomem;
+				f = hka_vec_push(&res->findings);
+				if (!f)
+					goto nomem;
+				f->pattern = sh->pattern;
+				f->porting = sh->porting;
+				x.barrier = hka_barrier_for(hka_ev(s, x.first)->kind,
+							    hka_ev(s, x.second)->kind);
+				y.barrier = hka_barrier_for(hka_ev(s, y.first)->kind,
+							    hka_ev(s, y.second)->kind);
+				f->sides[0] = x;
+				f->sides[1] = y;
+			}
 		}
 	}
 	qsort_r(res->findings.data, res->findings.n, sizeof(struct hka_finding), hka_finding_cmp,
@@ -237,7 +412,10 @@ nomem:
 out:
 	free(next);
 	free(head);
-	hka_map_free(&by_locs);
+	free(adj_start);
+	hka_vec_free(&list);
+	hka_map_free(&adj);
 	hka_map_free(&seen);
+	hka_map_free(&at);
 	return rc;
 }

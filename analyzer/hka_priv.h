@@ -241,9 +241,29 @@ void hka_window_distances(const struct hka_func *fn, uint32_t a, unsigned int bl
 
 /* --- intervals and matching (hka_interval.c, hka_match.c) --- */
 
+/*
+ * A group: the events of one thread at one instruction, of one kind, reached
+ * through one call stack; they differ only in the location. Intervals are
+ * computed between groups, so many addresses at one instruction cost one
+ * interval, not their cross product.
+ */
+struct hka_group {
+	uint32_t thread, site;
+	uint8_t kind;
+	uint32_t start, end;	/* its events: order[start..end), by location */
+};
+
+struct hka_groups {
+	uint32_t *order;	/* events sorted by group, then location */
+	uint32_t *event_group;	/* per event: its group or HKA_NO_INDEX */
+	struct hka_vec groups;	/* struct hka_group */
+	uint8_t *shared;	/* per location: conflicting accesses exist */
+};
+void hka_groups_free(struct hka_groups *g);
+
 struct hka_interval {
 	uint32_t thread;
-	uint32_t first, second;	/* events */
+	uint32_t first, second;	/* groups */
 	uint32_t distance;	/* uops */
 	uint32_t via[2];	/* across calls: the call sites (site ids) in the
 				 * common caller, else HKA_NO_INDEX */
@@ -276,10 +296,11 @@ struct hka_result {
 	unsigned long dropped_by_lock;	/* capture: both sides in one lock (hka_capture.c) */
 };
 
-int hka_intervals_find(struct hka_stream *s, struct hka_result *res, struct hka_vec *out,
-		       struct hka_error *err);
+int hka_intervals_find(struct hka_stream *s, struct hka_result *res, struct hka_groups *g,
+		       struct hka_vec *out, struct hka_error *err);
 int hka_match_intervals(struct hka_stream *s, struct hka_result *res,
-			const struct hka_vec *intervals, struct hka_error *err);
+			const struct hka_groups *g, const struct hka_vec *intervals,
+			struct hka_error *err);
 
 struct hka_fix {
 	const char *c11, *kernel, *arm64;
