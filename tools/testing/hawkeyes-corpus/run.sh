@@ -40,7 +40,7 @@ ok() { n=$((n + 1)); echo "ok $n $1"; }
 notok() { n=$((n + 1)); failed=1; echo "not ok $n $1"; }
 skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 
-extra_tests=17
+extra_tests=18
 echo "TAP version 13"
 echo "1..$(( ${#progs[@]} * 2 + extra_tests ))"
 
@@ -147,6 +147,31 @@ for j in 1 2 12 64; do
 		notok "analyze: worker fault at --jobs $j ends the run with exit 2"
 	fi
 done
+
+# scale: 5000 instances of the ring in one log (every location shifted per
+# instance): one instruction over 5000 addresses must not cost 5000^2
+python3 - "$out/ring.log" "$out/wide.log" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+reps = [r for r in text.split('==================\n') if 'data race' in r]
+with open(sys.argv[2], 'w') as f:
+    for i in range(5000 * len(reps)):
+        r = re.sub(r' at 0x([0-9a-f]+) by',
+                   lambda m: ' at 0x%x by' % (int(m.group(1), 16) + 0x400 * (i // len(reps))),
+                   reps[i % len(reps)])
+        f.write('==================\n' + r + '==================\n')
+PY
+start=$(date +%s%N)
+(ulimit -v 1000000; timeout 60 "$hkctl" analyze --tsan "$out/wide.log" --binary "$out/ring" \
+	--format json -o "$out/wide.json" 2> "$out/wide.err")
+rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+if [ $rc -eq 1 ] && python3 "$dir/check-findings.py" "$out/wide.json" "$dir/ring.expect" "$dir/ring.c"; then
+	ok "analyze: 5000 ring instances in 1 GB and ${ms} ms, the ring's findings"
+else
+	echo "# rc=$rc after ${ms} ms: $(cat "$out/wide.err")"
+	notok "analyze: 5000 ring instances in 1 GB, the ring's findings"
+fi
 
 # the pool and libdw under helgrind: no data race between workers
 if command -v valgrind > /dev/null; then
