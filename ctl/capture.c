@@ -313,7 +313,12 @@ static void cap_on_records(void *arg, uint32_t session, const struct hk_record *
 	size_t i, k;
 	int ret;
 
-	if (session != c->id)
+	/*
+	 * c->id is 0 until the ATTACH reply is read, and the module may send
+	 * a first batch before that reply (the session runs from the moment
+	 * it is armed). The socket is this session's alone: keep the batch.
+	 */
+	if (c->id && session != c->id)
 		return;
 	c->kernel_lost = lost;
 	c->throttled = throttled;
