@@ -10,8 +10,8 @@
  * columns and BuildId, and program output interleaved anywhere. A report
  * whose previous stack TSan could not restore is counted as skipped.
  *
- * The log is split at "==================" separators into fixed-size
- * chunks parsed in parallel; strings are cut in place in our private copy
+ * A log may be a file, a pipe or "-" (standard input). It is split at
+ * "==================" separators into fixed-size chunks parsed in parallel; strings are cut in place in our private copy
  * of the log, and chunks are merged in order, so the stream is the same for
  * any worker count.
  */
@@ -487,45 +487,75 @@ int hka_tsan_parse_buf(struct hka_stream *s, const char *name, const char *buf,
 	return hka_tsan_parse_owned(s, name, copy, len, cfg, err);
 }
 
+/* Read fd to its end: regular files in one allocation, pipes growing. */
+static int hka_read_all(int fd, char **bufp, size_t *lenp)
+{
+	struct stat st;
+	size_t cap = 1 << 20, len = 0;
+	char *buf, *nb;
+
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode))
+		cap = st.st_size + 1;
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 >= cap) {
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			n = -errno;
+			free(buf);
+			return n;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
 int hka_tsan_parse_file(struct hka_stream *s, const char *path,
 			const struct hka_config *cfg, struct hka_error *err)
 {
+	bool is_stdin = !strcmp(path, "-");
+	const char *name = is_stdin ? "<stdin>" : path;
 	struct stat st;
-	size_t off = 0;
-	char *buf;
+	size_t len = 0;
+	char *buf = NULL;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		hka_error_set(err, "cannot open TSan log '%s': %s", path, strerror(errno));
 		return -errno;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		hka_error_set(err, "TSan log '%s' is not a regular file", path);
-		close(fd);
-		return -EINVAL;
+	if (fstat(fd, &st) || S_ISDIR(st.st_mode)) {
+		hka_error_set(err, "TSan log '%s' is a directory", name);
+		rc = -EISDIR;
+		goto out;
 	}
-	buf = malloc(st.st_size + 1);
-	if (!buf) {
-		hka_error_set(err, "out of memory reading '%s'", path);
-		close(fd);
-		return -ENOMEM;
+	rc = hka_read_all(fd, &buf, &len);
+	if (rc) {
+		hka_error_set(err, "cannot read TSan log '%s': %s", name, strerror(-rc));
+		goto out;
 	}
-	while (off < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + off, st.st_size - off);
-
-		if (n <= 0) {
-			hka_error_set(err, "cannot read TSan log '%s': %s", path,
-				      n ? strerror(errno) : "file shrank");
-			rc = n ? -errno : -EIO;
-			goto out;
-		}
-		off += n;
-	}
-	close(fd);
-	return hka_tsan_parse_owned(s, path, buf, off, cfg, err);
+	rc = hka_tsan_parse_owned(s, name, buf, len, cfg, err);
 out:
-	free(buf);
-	close(fd);
+	if (!is_stdin)
+		close(fd);
 	return rc;
 }

@@ -40,7 +40,7 @@ ok() { n=$((n + 1)); echo "ok $n $1"; }
 notok() { n=$((n + 1)); failed=1; echo "not ok $n $1"; }
 skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 
-extra_tests=18
+extra_tests=19
 echo "TAP version 13"
 echo "1..$(( ${#progs[@]} * 2 + extra_tests ))"
 
@@ -241,6 +241,16 @@ if [ $rc -eq 1 ] && python3 "$dir/check-findings.py" "$out/nobin/beside.json" "$
 else
 	echo "# rc=$rc: $(cat "$out/nobin/err")"
 	notok "analyze: the binary beside the log is found without --binary"
+fi
+
+# a log on standard input, as in: ./prog 2>&1 | hkctl analyze --tsan -
+"$hkctl" analyze --tsan - --binary "$out/mp" --format json -o "$out/stdin.json" < "$out/mp.log" 2> "$out/stdin.err"
+rc=$?
+if [ $rc -eq 1 ] && python3 "$dir/check-findings.py" "$out/stdin.json" "$dir/mp.expect" "$dir/mp.c"; then
+	ok "analyze: a log on standard input (--tsan -)"
+else
+	echo "# rc=$rc: $(cat "$out/stdin.err")"
+	notok "analyze: a log on standard input (--tsan -)"
 fi
 
 # interleaved program output and other report kinds are tolerated
