@@ -780,12 +780,17 @@ static int cap_loop(struct cap *c, int sfd)
 		}
 		cap_note_loss(c, now);
 		/*
+		 * A record's ip in no known mapping: read the maps now, while
+		 * the mapping (a JIT page, a dlopen) most likely still exists;
+		 * a second later the target may be gone.
+		 */
+		cap_refresh_maps(c);
+		/*
 		 * Push the stdio buffer out once a second: if hkctl is killed,
 		 * the file still holds everything up to the last second.
 		 */
 		if (now >= c->next_flush_ns) {
 			c->next_flush_ns = now + CAPTURE_STATUS_NS;
-			cap_refresh_maps(c);
 			if (hk_trace_flush(c->trace) && !c->write_error) {
 				c->write_error = -EIO;
 				hk_err(c->cmd, "%s", hk_trace_errmsg(c->trace));
