@@ -82,14 +82,16 @@ int report_main(int argc, char *argv[])
 		case 'j':
 			c = HK_ANALYSIS_OPT_JOBS;
 			break;
+		case HK_ANALYSIS_OPT_NO_REPORT:
+			hk_err("report", "--no-report: this command only reports");
+			return HK_EXIT_ERROR;
 		case '?':
 		case ':':
 			hk_err("report", "bad option '%s'; see '%s report --help'", argv[optind - 1],
 			       hk_prog);
 			return HK_EXIT_ERROR;
 		}
-		if (c != 1 && c != HK_ANALYSIS_OPT_NO_REPORT &&
-		    hk_analysis_parse_opt(&o, "report", c, optarg))
+		if (c != 1 && hk_analysis_parse_opt(&o, "report", c, optarg))
 			return HK_EXIT_ERROR;
 	}
 	if (!trace) {
