@@ -793,10 +793,6 @@ static void an_write_text(const struct an *a, FILE *f)
 		}
 		fputc('\n', f);
 	}
-	if (!strcmp(a->meta.machine, "x86_64"))
-		fprintf(f, "  note: an x86 capture is a pre-migration scan: a C11 release store or "
-			"acquire load is a plain mov on x86 and fences other than seq_cst compile to "
-			"nothing, so only lock-prefixed instructions show as ordering here\n");
 }
 
 static void an_json_str(FILE *f, const char *s)
