@@ -995,6 +995,12 @@ int hk_analysis_report(const char *cmd, const char *trace, const struct hk_analy
 		goto write_err;
 	}
 	rc = hka_result_porting_findings(res) ? HK_EXIT_FINDINGS : HK_EXIT_OK;
+	/* records but nothing to analyse: "no finding" would be unfounded */
+	if (a.records && !a.reads && !a.writes) {
+		hk_err(cmd, "none of the %" PRIu64 " records could be resolved to an instruction, "
+		       "so the report shows nothing: %s", a.records, a.un.first);
+		rc = HK_EXIT_ERROR;
+	}
 	goto out;
 write_err:
 	hk_err(cmd, "%s", err.msg);

@@ -45,7 +45,9 @@ static void report_usage(FILE *f)
 		"  %s run -r ring --access rw --no-report -o ring.trace -- ./ring\n"
 		"  %s report ring.trace --format json -o ring.json\n"
 		"\n"
-		"Exit status: 0 no porting finding, 1 porting findings reported, 2 error.\n",
+		"Exit status: 0 no porting finding, 1 porting findings reported, 2 error\n"
+		"(also when the trace has records but none could be resolved to an\n"
+		"instruction: the report is printed, but it cannot tell anything).\n",
 		hk_prog, hk_prog);
 }
 

@@ -398,10 +398,12 @@ TEST_F(report, rebuilt_binary_refused)
 	snprintf(other, sizeof(other), "%s/other/litmus_mp", self->dir);
 	ASSERT_EQ(0, sh("mkdir -p %s/other && gcc -O2 -g -no-pie -pthread -o %s %s", self->dir,
 			other, self->src));
-	ASSERT_EQ(0, hk_run_hkctl(args, self->out, sizeof(self->out), self->err,
+	/* nothing could be resolved: an error, not "no finding" */
+	ASSERT_EQ(2, hk_run_hkctl(args, self->out, sizeof(self->out), self->err,
 				  sizeof(self->err))) TH_LOG("%s", self->err);
 	EXPECT_EQ(NULL, strstr(self->out, "\"pattern\""));
 	EXPECT_NE(NULL, strstr(self->out, "\"no_binary\": 12,"));
+	EXPECT_NE(NULL, strstr(self->err, "none of the 12 records could be resolved"));
 	args[3] = "text";	/* the reason is spelled out */
 	hk_run_hkctl(args, self->out, sizeof(self->out), self->err, sizeof(self->err));
 	EXPECT_NE(NULL, strstr(self->out, "build-id differs from the one that ran"));
