@@ -250,6 +250,9 @@ struct cap {
 	int maps_stale;			/* a record's ip is in no known mapping */
 	uint64_t final_sequenced;	/* from END: hits that got a sequence number */
 	struct hk_nl_session final;	/* from END: the session's last counters */
+	/* records read before the ATTACH reply, written after the header */
+	struct hk_record *early;
+	size_t nearly;
 	/* end */
 	int ended;			/* END received */
 	uint32_t end_reason;		/* enum hk_trace_end_reason */
@@ -316,9 +319,21 @@ static void cap_on_records(void *arg, uint32_t session, const struct hk_record *
 	/*
 	 * c->id is 0 until the ATTACH reply is read, and the module may send
 	 * a first batch before that reply (the session runs from the moment
-	 * it is armed). The socket is this session's alone: keep the batch.
+	 * it is armed). The socket is this session's alone: keep the batch
+	 * until the trace header is written (cap_flush_early()). Should the
+	 * copy fail, the records show as sequence gaps, counted as lost.
 	 */
-	if (c->id && session != c->id)
+	if (!c->id) {
+		struct hk_record *p = realloc(c->early, (c->nearly + n) * sizeof(*p));
+
+		if (p) {
+			memcpy(p + c->nearly, recs, n * sizeof(*p));
+			c->early = p;
+			c->nearly += n;
+		}
+		return;
+	}
+	if (session != c->id)
 		return;
 	c->kernel_lost = lost;
 	c->throttled = throttled;
@@ -943,6 +958,12 @@ static int cap_session(struct cap *c, const struct hk_regions *regions, int sfd)
 	c->last_status_ns = c->start_ns;
 
 	ret = cap_write_header(c, regions);
+	if (!ret && c->nearly) {
+		cap_on_records(c, c->id, c->early, c->nearly, c->kernel_lost, c->throttled);
+		free(c->early);
+		c->early = NULL;
+		c->nearly = 0;
+	}
 	if (!ret && c->t->resume) {
 		ret = c->t->resume(c->t);
 		if (ret)
@@ -999,6 +1020,7 @@ out:
 	hk_regions_free(&regions);
 	free(c.threads);
 	free(c.known);
+	free(c.early);
 	close(sfd);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	return ret ? HK_EXIT_ERROR : HK_EXIT_OK;
