@@ -206,6 +206,34 @@ int hk_capture_parse_opt(struct hk_capture_opts *o, const char *cmd, int c, cons
 	return 1;
 }
 
+int hk_capture_parse_args(int argc, char *argv[], const char *cmd, const char *optstring,
+			  void (*usage)(FILE *f), struct hk_capture_opts *o,
+			  struct hk_analysis_opts *ao)
+{
+	int c, ret;
+
+	hk_capture_opts_init(o);
+	hk_analysis_opts_init(ao);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, optstring, hk_capture_longopts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return HK_EXIT_OK;
+		}
+		if (c == '?' || c == ':') {
+			hk_err(cmd, "bad option '%s'; see '%s %s --help'", argv[optind - 1],
+			       hk_prog, cmd);
+			return HK_EXIT_ERROR;
+		}
+		ret = hk_capture_parse_opt(o, cmd, c, optarg);
+		if (ret == 1)
+			ret = hk_analysis_parse_opt(ao, cmd, c, optarg);
+		if (ret)
+			return HK_EXIT_ERROR;
+	}
+	return -1;
+}
+
 /* ---- capture state ---- */
 
 struct cap_thread {

@@ -45,6 +45,17 @@ extern const struct option hk_capture_longopts[];
 int hk_capture_parse_opt(struct hk_capture_opts *o, const char *cmd, int c, const char *arg);
 void hk_capture_help(FILE *f);
 
+struct hk_analysis_opts;
+/*
+ * Parse the options of attach or run with getopt_long(@optstring) into
+ * capture options @o and report options @ao. Returns -1 when all are
+ * parsed (optind points past them), otherwise the exit status for @cmd:
+ * 0 after printing @usage for --help, 2 after an error message.
+ */
+int hk_capture_parse_args(int argc, char *argv[], const char *cmd, const char *optstring,
+			  void (*usage)(FILE *f), struct hk_capture_opts *o,
+			  struct hk_analysis_opts *ao);
+
 /* Hooks for hkctl run: called while the target is still stopped. */
 struct hk_capture_target {
 	pid_t pid;

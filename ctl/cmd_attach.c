@@ -52,27 +52,12 @@ int attach_main(int argc, char *argv[])
 	struct hk_analysis_opts ao;
 	struct hk_capture_opts o;
 	uint64_t pid;
-	int c, ret;
+	int ret;
 
-	hk_capture_opts_init(&o);
-	hk_analysis_opts_init(&ao);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, hk_capture_optstring, hk_capture_longopts, NULL)) != -1) {
-		if (c == 'h') {
-			attach_usage(stdout);
-			return HK_EXIT_OK;
-		}
-		if (c == '?' || c == ':') {
-			hk_err("attach", "bad option '%s'; see '%s attach --help'", argv[optind - 1],
-			       hk_prog);
-			return HK_EXIT_ERROR;
-		}
-		ret = hk_capture_parse_opt(&o, "attach", c, optarg);
-		if (ret == 1)
-			ret = hk_analysis_parse_opt(&ao, "attach", c, optarg);
-		if (ret)
-			return HK_EXIT_ERROR;
-	}
+	ret = hk_capture_parse_args(argc, argv, "attach", hk_capture_optstring, attach_usage,
+				    &o, &ao);
+	if (ret >= 0)
+		return ret;
 	if (optind != argc - 1) {
 		hk_err("attach", "expected one PID; see '%s attach --help'", hk_prog);
 		return HK_EXIT_ERROR;

@@ -306,28 +306,12 @@ int run_main(int argc, char *argv[])
 	struct run_target rt = { .t = { .started = 1, .resume = run_resume, .reap = run_reap } };
 	struct hk_analysis_opts ao;
 	struct hk_capture_opts o;
-	int c, ret;
+	int ret;
 
-	hk_capture_opts_init(&o);
-	hk_analysis_opts_init(&ao);
-	opterr = 0;
 	/* '+': stop at the first non-option, CMD's options are CMD's */
-	while ((c = getopt_long(argc, argv, "+r:d:o:h", hk_capture_longopts, NULL)) != -1) {
-		if (c == 'h') {
-			run_usage(stdout);
-			return HK_EXIT_OK;
-		}
-		if (c == '?' || c == ':') {
-			hk_err("run", "bad option '%s'; see '%s run --help'", argv[optind - 1],
-			       hk_prog);
-			return HK_EXIT_ERROR;
-		}
-		ret = hk_capture_parse_opt(&o, "run", c, optarg);
-		if (ret == 1)
-			ret = hk_analysis_parse_opt(&ao, "run", c, optarg);
-		if (ret)
-			return HK_EXIT_ERROR;
-	}
+	ret = hk_capture_parse_args(argc, argv, "run", "+r:d:o:h", run_usage, &o, &ao);
+	if (ret >= 0)
+		return ret;
 	if (optind >= argc) {
 		hk_err("run", "no command given: %s run [options] -- CMD [ARG]...", hk_prog);
 		return HK_EXIT_ERROR;
