@@ -47,6 +47,7 @@ all: module ctl selftests
 # to the sources, so objects of different kernels never mix and the source
 # tree stays clean.
 module:
+	@[ "$(HK_ARCH)" != arm64 ] || HK_ARCH=arm64 $(TOP)/scripts/fetch-kernel $(KVER) >/dev/null
 	@test -d $(KDIR) || { echo "headers for $(KREL) missing: run scripts/install-deps" >&2; exit 1; }
 	@mkdir -p $(KBUILD_OUT)/kmod/uapi
 	@ln -sf $(TOP)/Kbuild $(KBUILD_OUT)/Kbuild
