@@ -14,6 +14,7 @@
 #include "hwbp_arch.h"
 #include "netlink.h"
 #include "objects.h"
+#include "pgprot.h"
 #include "rights.h"
 #include "session.h"
 
@@ -30,6 +31,9 @@ static int __init hk_mod_init(void)
 	ret = hk_arch_init();
 	if (ret < 0)
 		goto err_arch;
+	ret = hk_pgprot_init();
+	if (ret < 0)
+		goto err_pgprot;
 	ret = hk_session_init();
 	if (ret < 0)
 		goto err_session;
@@ -44,6 +48,8 @@ err_netlink:
 	hk_session_shutdown();
 	hk_session_exit();
 err_session:
+	hk_pgprot_exit();
+err_pgprot:
 	hk_arch_exit();
 err_arch:
 err_rights:
@@ -57,6 +63,7 @@ static void __exit hk_mod_exit(void)
 	hk_session_shutdown();
 	hk_netlink_exit();
 	hk_session_exit();
+	hk_pgprot_exit();
 	hk_arch_exit();
 	hk_objects_exit();
 	pr_info("unloaded\n");

@@ -64,6 +64,7 @@ static const struct nla_policy hk_opt_nl_policy[HK_OPT_A_MAX + 1] = {
 	[HK_OPT_A_BUDGET]	= NLA_POLICY_FULL_RANGE(NLA_U32, &hk_budget_range),
 	[HK_OPT_A_BUFFER]	= NLA_POLICY_FULL_RANGE(NLA_U32, &hk_buffer_range),
 	[HK_OPT_A_SLOTS]	= NLA_POLICY_RANGE(NLA_U32, 1, HK_MAX_SLOTS),
+	[HK_OPT_A_PAGE_BUDGET]	= NLA_POLICY_FULL_RANGE(NLA_U32, &hk_budget_range),
 };
 
 static const struct nla_policy hk_attach_nl_policy[HK_A_OPTIONS + 1] = {
@@ -111,7 +112,7 @@ static int hk_nl_put_session(struct sk_buff *msg, struct hk_session *s)
 		return -EMSGSIZE;
 	if (nla_put_u32(msg, HK_SESSION_A_ID, s->id) ||
 	    nla_put_u32(msg, HK_SESSION_A_PID, s->tgid_ns) ||
-	    nla_put_u32(msg, HK_SESSION_A_MODE, HK_MODE_HWBP) ||
+	    nla_put_u32(msg, HK_SESSION_A_MODE, s->mode) ||
 	    nla_put_u32(msg, HK_SESSION_A_ACCESS, s->opts.access) ||
 	    nla_put_u32(msg, HK_SESSION_A_ROTATE_MS, st.rotate_ms) ||
 	    nla_put_u32(msg, HK_SESSION_A_BUDGET, s->opts.budget) ||
@@ -138,6 +139,14 @@ static int hk_nl_put_session(struct sk_buff *msg, struct hk_session *s)
 			      HK_SESSION_A_PAD) ||
 	    nla_put_u64_64bit(msg, HK_SESSION_A_ELAPSED_NS, st.elapsed_ns,
 			      HK_SESSION_A_PAD))
+		return -EMSGSIZE;
+	if (s->mode == HK_MODE_PGPROT &&
+	    (nla_put_u32(msg, HK_SESSION_A_PAGE_BUDGET, s->opts.page_budget) ||
+	     nla_put_u32(msg, HK_SESSION_A_PAGES, st.pages) ||
+	     nla_put_u32(msg, HK_SESSION_A_ARMED, st.armed) ||
+	     nla_put_u64_64bit(msg, HK_SESSION_A_ARMS, st.arms, HK_SESSION_A_PAD) ||
+	     nla_put_u64_64bit(msg, HK_SESSION_A_UACCESS, st.uaccess,
+			       HK_SESSION_A_PAD)))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;
@@ -313,6 +322,8 @@ static int hk_nl_parse_options(struct genl_info *info, struct hk_opts *o)
 		o->buffer = nla_get_u32(tb[HK_OPT_A_BUFFER]);
 	if (tb[HK_OPT_A_SLOTS])
 		o->slots = nla_get_u32(tb[HK_OPT_A_SLOTS]);
+	if (tb[HK_OPT_A_PAGE_BUDGET])
+		o->page_budget = nla_get_u32(tb[HK_OPT_A_PAGE_BUDGET]);
 	return 0;
 }
 

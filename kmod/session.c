@@ -59,6 +59,7 @@
 #include "hwbp_arch.h"
 #include "netlink.h"
 #include "objects.h"
+#include "pgprot.h"
 #include "rights.h"
 #include "session.h"
 
@@ -104,6 +105,7 @@ static void hk_session_free_work(struct work_struct *work)
 	struct hk_session *s = container_of(to_rcu_work(work), struct hk_session,
 					    free_rwork);
 
+	hk_pgprot_free(s);
 	hk_ring_free(&s->ring);
 	kvfree(s->staged);
 	kvfree(s->units);
@@ -356,7 +358,9 @@ static void hk_probe_fork(void *data, struct task_struct *parent,
 	list_for_each_entry_rcu(s, &hk_sessions, node) {
 		struct hk_thread *thr;
 
-		if (s->tgid != child->tgid || READ_ONCE(s->state) != HK_S_LIVE)
+		/* Page mode watches the address space, not threads. */
+		if (s->tgid != child->tgid || READ_ONCE(s->state) != HK_S_LIVE ||
+		    s->mode == HK_MODE_PGPROT)
 			continue;
 		thr = hk_thread_new(s, child, GFP_ATOMIC);
 		if (!thr) {
@@ -572,6 +576,8 @@ static void hk_session_work(struct work_struct *work)
 		}
 	}
 	mutex_unlock(&s->lock);
+	if (s->pg)
+		hk_pgprot_tick(s);
 	ret = hk_session_drain(s, false);
 	if (ret == -ECONNREFUSED || ret == -EPERM)
 		hk_session_end_async(s, HK_END_SOCKET_CLOSED);
@@ -632,6 +638,9 @@ static bool hk_session_stop(struct hk_session *s, u32 reason)
 	/* The work takes s->lock: cancel it with the lock dropped. */
 	hrtimer_cancel(&s->timer);
 	cancel_work_sync(&s->work);
+	/* No more faults recorded, every armed page restored. */
+	if (s->pg)
+		hk_pgprot_stop(s);
 	return true;
 }
 
@@ -841,10 +850,10 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 	int ret;
 
 	if (req->mode == HK_MODE_PGPROT) {
-		NL_SET_ERR_MSG_MOD(extack, "page-protection mode not implemented yet");
-		return -EOPNOTSUPP;
-	}
-	if (!hk_arch_bp_type(req->opts.access)) {
+		ret = hk_pgprot_check(req, extack);
+		if (ret)
+			return ret;
+	} else if (!hk_arch_bp_type(req->opts.access)) {
 		NL_SET_ERR_MSG_MOD(extack, "access type not supported by this CPU");
 		return -EOPNOTSUPP;
 	}
@@ -874,7 +883,8 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 	nr_units = hk_units_fill(req->regions, req->nr_regions, NULL);
 	if (req->opts.slots > hk_arch_slots())
 		req->opts.slots = hk_arch_slots();
-	if (!req->opts.rotate_ms && nr_units > req->opts.slots) {
+	if (req->mode != HK_MODE_PGPROT && !req->opts.rotate_ms &&
+	    nr_units > req->opts.slots) {
 		NL_SET_ERR_MSG_FMT_MOD(extack,
 				       "regions need %u watchpoints, %u without rotation",
 				       nr_units, req->opts.slots);
@@ -921,6 +931,7 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 	s->net = get_net(req->net);
 	s->portid = req->portid;
 	s->owner = current_euid();
+	s->mode = req->mode;
 	s->tgid = task->tgid;
 	s->tgid_ns = task_tgid_nr_ns(task, s->pid_ns);
 	s->opts = req->opts;
@@ -935,6 +946,10 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 		goto err_session;
 	s->nr_units = hk_units_fill(req->regions, req->nr_regions, s->units);
 	s->slots = min(req->opts.slots, s->nr_units);
+	if (s->mode == HK_MODE_PGPROT) {
+		s->slots = 0;		/* no watchpoints, no rotation */
+		req->opts.rotate_ms = 0;
+	}
 	s->budget_per_tick = max_t(u32, 1, DIV_ROUND_UP_ULL((u64)req->opts.budget *
 							    HK_TICK_MS, 1000));
 	if (req->opts.rotate_ms && s->nr_units > s->slots) {
@@ -995,13 +1010,20 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 	list_add_tail_rcu(&s->node, &hk_sessions);
 	mutex_unlock(&hk_sessions_lock);
 
-	ret = hk_session_arm_threads(s, task);
+	if (s->mode == HK_MODE_PGPROT)
+		ret = hk_pgprot_start(s, task, extack);
+	else
+		ret = hk_session_arm_threads(s, task);
 	if (ret) {
-		if (ret == -ENOSPC)
-			NL_SET_ERR_MSG_MOD(extack,
-					   "no free debug register in the target (debugger attached?)");
-		else
-			NL_SET_ERR_MSG_FMT_MOD(extack, "could not arm any thread (%d)", ret);
+		/* hk_pgprot_start() explains its own refusals. */
+		if (s->mode != HK_MODE_PGPROT) {
+			if (ret == -ENOSPC)
+				NL_SET_ERR_MSG_MOD(extack,
+						   "no free debug register in the target (debugger attached?)");
+			else
+				NL_SET_ERR_MSG_FMT_MOD(extack, "could not arm any thread (%d)",
+						       ret);
+		}
 		s->quiet = true;
 		hk_session_end(s, HK_END_ERROR);
 		hk_session_put(s);
@@ -1105,6 +1127,16 @@ void hk_session_stats(struct hk_session *s, struct hk_session_stats *st)
 	/* Written by the drain; a torn read is impossible on 64-bit. */
 	st->delivered = READ_ONCE(s->delivered);
 	st->elapsed_ns = ktime_get_ns() - s->start_ns;
+	if (s->pg) {
+		struct hk_pg_stats pst;
+
+		hk_pgprot_stats(s, &pst);
+		st->pages = pst.pages;
+		st->armed = pst.armed;
+		st->arms = pst.arms;
+		st->rotations = pst.passes;
+		st->uaccess = pst.uaccess;
+	}
 }
 
 u32 hk_session_count(void)

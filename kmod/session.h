@@ -16,6 +16,7 @@
 #include "ring.h"
 #include "uapi/hawkeyes.h"
 
+struct hk_pgprot;
 struct perf_event;
 struct pid_namespace;
 
@@ -37,6 +38,7 @@ struct hk_opts {
 	u32 budget;		/* hits per second */
 	u32 buffer;		/* records */
 	u32 slots;		/* watchpoints per thread */
+	u32 page_budget;	/* page mode: faults per second */
 };
 
 enum hk_session_state {
@@ -62,6 +64,8 @@ struct hk_session {
 	struct net *net;		/* attaching socket's netns */
 	u32 portid;			/* attaching socket */
 	kuid_t owner;			/* attacher's euid */
+	u32 mode;			/* enum hk_mode */
+	struct hk_pgprot *pg;		/* page mode state, or NULL */
 	struct hk_opts opts;
 	struct hk_region *regions;
 	u32 nr_regions;
@@ -154,6 +158,8 @@ struct hk_attach_req {
 
 struct hk_session_stats {
 	u32 threads, nr_wp, reg_fails, rotate_ms;
+	u32 pages, armed;		/* page mode */
+	u64 arms, passes, uaccess;	/* page mode */
 	u64 hits, delivered, lost, throttled, rotations, coverage, disables;
 	u64 elapsed_ns;
 };

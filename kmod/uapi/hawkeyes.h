@@ -126,7 +126,12 @@ enum hk_region_attr {
 /**
  * enum hk_mode - capture mechanism
  * @HK_MODE_HWBP: hardware watchpoints on every thread of the target
- * @HK_MODE_PGPROT: page protection (reserved; refused with EOPNOTSUPP)
+ * @HK_MODE_PGPROT: page protection: the pages covering the regions are
+ *	armed so the target's next access to each faults once; every fault
+ *	inside a region becomes a record with the exact ip and data address
+ *	(%HK_REC_F_PAGE). Pages are re-armed every %HK_TICK_MS within the
+ *	fault budget (%HK_OPT_A_PAGE_BUDGET). x86-64 only: refused with
+ *	EOPNOTSUPP elsewhere.
  */
 enum hk_mode {
 	HK_MODE_UNSPEC,
@@ -164,6 +169,10 @@ enum hk_access {
  *	%HK_DEFAULT_BUFFER); bounded by the module's buffer memory limit
  * @HK_OPT_A_SLOTS: u32, watchpoints per thread, 1..4 (default 4); fewer
  *	leaves debug registers for a debugger
+ * @HK_OPT_A_PAGE_BUDGET: u32, page mode: faults per second the session may
+ *	cause, 1..%HK_MAX_BUDGET (default: module parameter page_budget,
+ *	%HK_DEFAULT_PAGE_BUDGET). Enforced as pages re-armed per tick; pages
+ *	left unarmed by it are counted in %HK_A_THROTTLED.
  */
 enum hk_opt_attr {
 	HK_OPT_A_UNSPEC,
@@ -172,6 +181,7 @@ enum hk_opt_attr {
 	HK_OPT_A_BUDGET,
 	HK_OPT_A_BUFFER,
 	HK_OPT_A_SLOTS,
+	HK_OPT_A_PAGE_BUDGET,
 
 	__HK_OPT_A_MAX,
 };
@@ -186,6 +196,7 @@ enum hk_opt_attr {
 #define HK_MIN_BUFFER		16
 #define HK_MAX_SLOTS		4
 #define HK_RECORDS_PER_MSG	128
+#define HK_DEFAULT_PAGE_BUDGET	2000
 
 /**
  * enum hk_session_attr - session status, inside %HK_A_SESSION
@@ -214,6 +225,17 @@ enum hk_opt_attr {
  * @HK_SESSION_A_DISABLES: u64, budget disables of a thread's watchpoints
  * @HK_SESSION_A_ELAPSED_NS: u64, time since attach
  * @HK_SESSION_A_PAD: padding
+ * @HK_SESSION_A_PAGE_BUDGET: u32, page mode: effective fault budget, faults/s
+ * @HK_SESSION_A_PAGES: u32, page mode: pages covering the regions
+ * @HK_SESSION_A_ARMED: u32, page mode: PTEs/huge PMDs armed after the last
+ *	pass (exact then, an upper bound until the next one; 0 after the end)
+ * @HK_SESSION_A_ARMS: u64, page mode: entries armed so far
+ * @HK_SESSION_A_UACCESS: u64, page mode: faults taken by the kernel on
+ *	behalf of the target (syscall copies), also counted in HITS
+ *
+ * In page mode %HK_SESSION_A_HITS counts faults inside the regions,
+ * %HK_SESSION_A_ROTATIONS re-arm passes and %HK_SESSION_A_THROTTLED
+ * re-arms deferred by the budget.
  */
 enum hk_session_attr {
 	HK_SESSION_A_UNSPEC,
@@ -240,6 +262,11 @@ enum hk_session_attr {
 	HK_SESSION_A_DISABLES,
 	HK_SESSION_A_ELAPSED_NS,
 	HK_SESSION_A_PAD,
+	HK_SESSION_A_PAGE_BUDGET,
+	HK_SESSION_A_PAGES,
+	HK_SESSION_A_ARMED,
+	HK_SESSION_A_ARMS,
+	HK_SESSION_A_UACCESS,
 
 	__HK_SESSION_A_MAX,
 };
@@ -313,11 +340,19 @@ enum hk_kind {
  *	touched other bytes (arm64: the CPU reported an address outside the
  *	unit, e.g. for stp/vector/unaligned accesses, and the kernel charged
  *	it to the closest watchpoint)
+ * @HK_REC_F_PAGE: page mode: @ip is the accessing instruction itself,
+ *	@addr the exact first byte the fault reported, @size is 0 (decode
+ *	the instruction for the width), @kind is %HK_KIND_R or %HK_KIND_W
+ * @HK_REC_F_UACCESS: page mode: the kernel accessed the page on behalf
+ *	of the thread (a syscall copying user memory); @ip is the user ip
+ *	of the syscall, not of an access instruction
  */
 enum hk_record_flags {
 	HK_REC_F_IP_AFTER	= 1U << 0,
 	HK_REC_F_VALUE_VALID	= 1U << 1,
 	HK_REC_F_ADDR_INEXACT	= 1U << 2,
+	HK_REC_F_PAGE		= 1U << 3,
+	HK_REC_F_UACCESS	= 1U << 4,
 };
 
 /**

@@ -44,6 +44,8 @@ struct hk_sess_info {
 	uint32_t id, pid, threads, watchpoints, units, slots, rotate_ms, reg_fails;
 	uint64_t hits, records, lost, throttled, rotations, coverage, region_bytes;
 	uint64_t disables, elapsed_ns;
+	uint32_t mode, page_budget, pages, armed;	/* page mode */
+	uint64_t arms, uaccess;
 };
 
 struct hk_cl {
@@ -104,6 +106,12 @@ static inline void hk_parse_session(struct nlattr *nest, struct hk_sess_info *si
 	U64(HK_SESSION_A_REGION_BYTES, region_bytes);
 	U64(HK_SESSION_A_DISABLES, disables);
 	U64(HK_SESSION_A_ELAPSED_NS, elapsed_ns);
+	U32(HK_SESSION_A_MODE, mode);
+	U32(HK_SESSION_A_PAGE_BUDGET, page_budget);
+	U32(HK_SESSION_A_PAGES, pages);
+	U32(HK_SESSION_A_ARMED, armed);
+	U64(HK_SESSION_A_ARMS, arms);
+	U64(HK_SESSION_A_UACCESS, uaccess);
 #undef U32
 #undef U64
 }
@@ -324,6 +332,7 @@ struct hk_region_arg {
 struct hk_opts_arg {
 	uint32_t access, rotate_ms, budget, buffer, slots;	/* 0 = not sent */
 	bool rotate_set;
+	uint32_t mode, page_budget;				/* 0 = not sent */
 };
 
 static inline int hk_cl_attach(struct hk_cl *c, uint32_t pid,
@@ -343,6 +352,8 @@ static inline int hk_cl_attach(struct hk_cl *c, uint32_t pid,
 		nla_nest_end(msg, one);
 	}
 	nla_nest_end(msg, regs);
+	if (o && o->mode)
+		nla_put_u32(msg, HK_A_MODE, o->mode);
 	if (o) {
 		opts = nla_nest_start(msg, HK_A_OPTIONS | NLA_F_NESTED);
 		if (o->access)
@@ -355,6 +366,8 @@ static inline int hk_cl_attach(struct hk_cl *c, uint32_t pid,
 			nla_put_u32(msg, HK_OPT_A_BUFFER, o->buffer);
 		if (o->slots)
 			nla_put_u32(msg, HK_OPT_A_SLOTS, o->slots);
+		if (o->page_budget)
+			nla_put_u32(msg, HK_OPT_A_PAGE_BUDGET, o->page_budget);
 		nla_nest_end(msg, opts);
 	}
 	c->reply_id = 0;
@@ -436,6 +449,7 @@ static inline bool hk_objects_zero(char *why, size_t len)
 {
 	static const char *const names[] = {
 		"sessions", "threads", "watchpoints", "buffers", "task_works",
+		"armed_pages",
 	};
 	uint64_t end = hk_now_ms() + 3000;
 	size_t i;

@@ -174,9 +174,16 @@ TEST_F(nl, malformed)
 	EXPECT_REFUSED(c, attach_opt(c, pid, var, 8, HK_OPT_A_BUDGET, 0), ERANGE);
 	EXPECT_REFUSED(c, attach_opt(c, pid, var, 8, 77, 1), EINVAL);	/* unknown option */
 
-	msg = attach_msg(c, pid, var, 8, 1);				/* page protection */
+	EXPECT_REFUSED(c, attach_opt(c, pid, var, 8, HK_OPT_A_PAGE_BUDGET, 0), ERANGE);
+
+#ifndef __x86_64__
+	msg = attach_msg(c, pid, var, 8, 1);				/* page mode: x86 only */
 	nla_put_u32(msg, HK_A_MODE, HK_MODE_PGPROT);
 	EXPECT_REFUSED(c, msg, EOPNOTSUPP);
+#endif
+	msg = attach_msg(c, pid, var, 8, 1);				/* no such mode */
+	nla_put_u32(msg, HK_A_MODE, HK_MODE_MAX + 1);
+	EXPECT_REFUSED(c, msg, ERANGE);
 
 	msg = attach_msg(c, pid, var, 8, 1);				/* unknown attribute */
 	nla_put_u32(msg, 50, 1);

@@ -57,4 +57,57 @@ TEST(rmmod_attached)
 	hk_cl_close(&c);
 }
 
+/*
+ * Page mode (x86-64): rmmod mid-capture restores every armed page before
+ * the module goes; the target keeps its data and its speed.
+ */
+TEST(rmmod_page_mode)
+{
+	struct hk_opts_arg o = { .mode = HK_MODE_PGPROT, .access = HK_ACCESS_RW };
+	struct hk_region_arg r;
+	struct hk_target t;
+	struct hk_cl c;
+	char reply[512], why[64];
+	unsigned long heap, ns0 = 0, ns1 = 0;
+	struct stat st;
+	uint32_t id;
+
+#ifndef __x86_64__
+	SKIP(return, "page mode is x86-64 only");
+#endif
+	if (stat(HK_KO, &st))
+		SKIP(return, HK_KO " not present");
+	ASSERT_EQ(0, hk_cl_open(&c));
+	ASSERT_EQ(0, hk_target_start(&t, "pagetouch", NULL));
+	heap = t.var;
+	ASSERT_EQ(0, hk_target_cmd(&t, "speed 200", reply, sizeof(reply)));
+	sscanf(reply, "ns %lu", &ns0);
+	r.start = heap;
+	r.len = 16 * 4096;
+	ASSERT_EQ(0, hk_cl_attach(&c, t.pid, &r, 1, &o, &id)) TH_LOG("%s", c.extack);
+	EXPECT_EQ(16, hk_object("armed_pages"));
+	ASSERT_EQ(0, hk_target_cmd(&t, "touch 4 1 0 /tmp/pg_rmmod", reply, sizeof(reply)));
+
+	ASSERT_EQ(0, system("rmmod hawkeyes"));
+	hk_cl_poll_until(&c, 5000, hk_pred_ended, NULL);
+	ASSERT_TRUE(c.ended);
+	EXPECT_EQ(HK_END_RMMOD, c.end_reason);
+	EXPECT_EQ(0, c.end_info.armed);
+	EXPECT_LT(0, c.nrecs);
+	hk_cl_close(&c);
+
+	ASSERT_EQ(0, hk_target_cmd(&t, "mismatch", reply, sizeof(reply)));
+	EXPECT_EQ(0, strcmp(reply, "mismatch 0\n")) TH_LOG("%s", reply);
+	ASSERT_EQ(0, hk_target_cmd(&t, "speed 200", reply, sizeof(reply)));
+	sscanf(reply, "ns %lu", &ns1);
+	TH_LOG("ns per access before attach %lu, after rmmod %lu", ns0, ns1);
+	EXPECT_LT(ns1, 3 * ns0 + 20);
+
+	ASSERT_EQ(0, system("insmod " HK_KO));
+	ASSERT_EQ(0, hk_cl_open(&c));
+	hk_target_stop(&t);
+	EXPECT_TRUE(hk_objects_zero(why, sizeof(why))) TH_LOG("left: %s", why);
+	hk_cl_close(&c);
+}
+
 TEST_HARNESS_MAIN
