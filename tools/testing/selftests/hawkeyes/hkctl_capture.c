@@ -293,23 +293,36 @@ TEST_F_TIMEOUT(run, exact, 120)
 		TH_LOG("ip 0x%" PRIx64 ", hk_store 0x%" PRIx64, d.ip, store_addr);
 }
 
-/* attach to a process whose threads do not exist yet: they are captured. */
+/*
+ * attach to a process whose threads do not exist yet: they are captured.
+ * The target starts its threads on SIGUSR1, sent once the session exists
+ * (ordered by events, not sleeps: hkctl can take seconds under TCG).
+ */
 TEST_F_TIMEOUT(run, attach_before_threads, 120)
 {
-	char n[16], k[16], pid[16], *err;
+	char n[16], k[16], pid[16], tout[] = "/tmp/hk_abt.out";
 	struct dump d;
-	pid_t target;
+	pid_t target, hk;
+	int i;
 
 	snprintf(n, sizeof(n), "%d", variant->threads);
 	snprintf(k, sizeof(k), "%d", variant->writes);
-	const char *const targv[] = { counter(), n, k, "1500", "100", NULL };
-	target = spawn(targv, NULL, NULL, 0);
+	const char *const targv[] = { counter(), n, k, "sig", "100", NULL };
+	target = spawn(targv, tout, NULL, 0);
+	ASSERT_LT(0, target);
+	/* the target blocks SIGUSR1 before it says so */
+	for (i = 0; i < 300 && !strstr(slurp(tout), "waiting"); i++)
+		msleep(100);
+	ASSERT_NE(NULL, strstr(slurp(tout), "waiting"));
 	snprintf(pid, sizeof(pid), "%d", (int)target);
-	msleep(300);
 	const char *const argv[] = { "hkctl", "attach", pid, "-r", "hk_counter", "--rotate", "0",
 				     "--budget", "10000000", "-o", TRACE, NULL };
-	EXPECT_EQ(0, run(argv, NULL, &err, 0)) TH_LOG("%s", err);
+	hk = spawn(argv, NULL, "/tmp/hk_abt.err", 0);
+	ASSERT_LT(0, hk);
+	EXPECT_TRUE(wait_for_session(30000));
+	kill(target, SIGUSR1);
 	EXPECT_EQ(0, wait_exit(target));
+	EXPECT_EQ(0, wait_exit(hk)) TH_LOG("%s", slurp("/tmp/hk_abt.err"));
 	read_trace(&d, TRACE);
 	ASSERT_EQ(0, d.rc);
 	EXPECT_EQ((uint64_t)variant->threads * variant->writes, d.records);

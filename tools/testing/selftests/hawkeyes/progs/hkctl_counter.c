@@ -2,8 +2,8 @@
 /*
  * Target for the hkctl selftests: hkctl_counter N K [WAIT_MS [DELAY_US [exec]]]
  *
- * Waits WAIT_MS (so that a test can attach to a process whose threads do
- * not exist yet), then starts N threads that each store to the global
+ * Waits WAIT_MS, or for SIGUSR1 when WAIT_MS is "sig" (so that a test can
+ * attach to a process whose threads do not exist yet), then starts N threads that each store to the global
  * hk_counter K times, DELAY_US apart (0: as fast as possible; K = 0:
  * forever), all through the one store in hk_store(). Prints "store ADDR"
  * (the address of hk_store) first, "tid T" per thread, then "done" when all joined, and
@@ -13,6 +13,7 @@
  * executable page mapped after WAIT_MS, as a JIT would.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +62,20 @@ int main(int argc, char *argv[])
 	k = atol(argv[2]);
 	printf("store %p\n", (void *)hk_store);
 	fflush(stdout);
-	if (argc > 3)
+	if (argc > 3 && !strcmp(argv[3], "sig")) {
+		sigset_t set;
+		int sig;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		printf("waiting\n");
+		fflush(stdout);
+		if (sigwait(&set, &sig))
+			return 2;
+	} else if (argc > 3) {
 		usleep(atol(argv[3]) * 1000);
+	}
 	if (argc > 4)
 		delay_us = atol(argv[4]);
 	if (n < 1 || n > 256)
