@@ -166,6 +166,7 @@ struct an_unresolved {
 	uint64_t no_binary;	/* the binary was not found or not the one that ran */
 	uint64_t no_insn;	/* no function or instruction at the ip */
 	uint64_t no_kind;	/* RW record at an instruction without a memory operand */
+	uint64_t uaccess;	/* page mode: a syscall's copy, no access instruction */
 	char first[512];	/* first message, for the report */
 };
 
@@ -516,7 +517,16 @@ static int an_record(struct an *a, const struct hk_trace_rec *rec)
 		a->first_ns = rec->time_ns;
 	if (rec->time_ns > a->last_ns)
 		a->last_ns = rec->time_ns;
-	an_mark_hit(a, rec->addr, rec->size);
+	/* Page records: exact address, width from the instruction (size 0). */
+	an_mark_hit(a, rec->addr, rec->size ? rec->size : 1);
+	/*
+	 * The kernel touched the page for a syscall (write(2) of a watched
+	 * buffer): the ip is the syscall's, not an access instruction.
+	 */
+	if (rec->flags & HK_TRACE_REC_F_UACCESS) {
+		a->un.uaccess++;
+		return 0;
+	}
 	mp = an_map_at(a, after ? rec->ip - 1 : rec->ip);
 	if (!mp || !(mp->m.flags & HK_TRACE_MAP_F_ELF)) {
 		an_unresolved(a, &a->un.no_map, "an ip is in no ELF mapping of the trace");
@@ -742,13 +752,20 @@ static void an_write_text(const struct an *a, FILE *f)
 		a->have_end ? hk_trace_end_reason_name(a->end.reason) : "file incomplete (no END)",
 		an_lost_total(a), a->lost.kernel_lost, a->lost.seq_gaps, a->lost.socket_overruns,
 		a->lost.throttled,
-		a->lost.throttled ? " (over the hit budget: those accesses were not seen)" : "");
+		!a->lost.throttled ? "" :
+		a->meta.mode == HK_TRACE_MODE_PGPROT ?
+		" (page re-arms deferred by the page budget: first accesses then not seen)" :
+		" (over the hit budget: those accesses were not seen)");
 	fprintf(f, "  accesses: %" PRIu64 " reads, %" PRIu64 " writes resolved to their "
 		"instruction; %lu cycles not reported: both sides inside one lock\n", a->reads,
 		a->writes, a->dropped_by_lock);
 	if (a->o->arm64_binary)
 		fprintf(f, "  arm64 build %s: %lu cycles not reported: ordered there\n",
 			a->o->arm64_binary, a->dropped_by_arm64);
+	if (a->meta.mode == HK_TRACE_MODE_PGPROT)
+		fprintf(f, "  page mode: exact instruction and address per record; %" PRIu64
+			" syscall copies of watched memory not analysed (no access instruction)\n",
+			a->un.uaccess);
 	if (a->meta.access != HK_TRACE_ACCESS_RW)
 		fprintf(f, "  note: only writes were watched (--access w): no load side of MP, LB "
 			"or S can be seen; capture with --access rw\n");

@@ -53,6 +53,8 @@ enum {
 	OPT_BUFFER,
 	OPT_ACCESS,
 	OPT_SLOTS,
+	OPT_MODE,
+	OPT_PAGE_BUDGET,
 	OPT_RCVBUF,
 	OPT_STATUS,
 	OPT_NO_STATUS,
@@ -69,6 +71,8 @@ const struct option hk_capture_longopts[] = {
 	{ "buffer", required_argument, NULL, OPT_BUFFER },
 	{ "access", required_argument, NULL, OPT_ACCESS },
 	{ "slots", required_argument, NULL, OPT_SLOTS },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "page-budget", required_argument, NULL, OPT_PAGE_BUDGET },
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
 	{ "status", no_argument, NULL, OPT_STATUS },
 	{ "no-status", no_argument, NULL, OPT_NO_STATUS },
@@ -101,8 +105,18 @@ void hk_capture_help(FILE *f)
 		"                      A SPEC that matches nothing is an error that names it.\n"
 		"  -o, --output FILE   trace file (default %s; overwritten)\n"
 		"  -d, --duration T    stop after T (seconds, or with ms/s/m/h suffix)\n"
+		"      --mode hwbp|page\n"
+		"                      capture mechanism: hardware watchpoints (default;\n"
+		"                      a few exact addresses at a time, rotated) or page\n"
+		"                      protection (x86-64: every page of the regions faults\n"
+		"                      on its next access, re-armed every 10 ms within\n"
+		"                      --page-budget; exact ip and address, R or W)\n"
+		"      --page-budget N at most N faults per second in page mode (default:\n"
+		"                      the module's page_budget, %u); pages not re-armed\n"
+		"                      for it are counted as throttled\n"
 		"      --access w|rw   watch writes only (module default) or reads and\n"
-		"                      writes (x86 cannot tell which: kind RW)\n"
+		"                      writes (x86 watchpoints cannot tell which: kind RW;\n"
+		"                      page mode says R or W)\n"
 		"      --rotate T      move the watchpoints over the regions every T\n"
 		"                      (default: the module's, %u ms); 0 or off: no rotation,\n"
 		"                      the regions must then fit the debug registers\n"
@@ -117,7 +131,8 @@ void hk_capture_help(FILE *f)
 		"      --status, --no-status\n"
 		"                      live status line on stderr (default: when stderr is a\n"
 		"                      terminal): records, rate, lost, threads\n",
-		HK_CAPTURE_DEFAULT_OUT, HK_DEFAULT_ROTATE_MS, HK_DEFAULT_BUDGET,
+		HK_CAPTURE_DEFAULT_OUT, HK_DEFAULT_PAGE_BUDGET, HK_DEFAULT_ROTATE_MS,
+		HK_DEFAULT_BUDGET,
 		HK_DEFAULT_BUFFER, HK_MAX_SLOTS);
 }
 
@@ -170,6 +185,21 @@ int hk_capture_parse_opt(struct hk_capture_opts *o, const char *cmd, int c, cons
 			return -EINVAL;
 		}
 		return 0;
+	case OPT_MODE:
+		if (!strcmp(arg, "hwbp")) {
+			o->mode = HK_MODE_HWBP;
+		} else if (!strcmp(arg, "page")) {
+			o->mode = HK_MODE_PGPROT;
+		} else if (!strcmp(arg, "auto")) {
+			hk_err(cmd, "--mode auto (page discovery, then watchpoints) is not implemented yet; use hwbp or page");
+			return -EINVAL;
+		} else {
+			hk_err(cmd, "--mode '%s': expected hwbp or page", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_PAGE_BUDGET:
+		return parse_u32(cmd, "page-budget", arg, 1, 1, HK_MAX_BUDGET, &o->page_budget);
 	case OPT_ROTATE:
 		o->rotate_set = 1;
 		if (!strcmp(arg, "off")) {
@@ -410,7 +440,10 @@ static void cap_on_end(void *arg, uint32_t session, uint32_t reason, uint64_t lo
 	c->kernel_lost = lost;
 	c->throttled = throttled;
 	c->final = *final;
-	if (final->hits >= final->throttled)
+	/* Page mode throttles re-arms, not faults: every fault has a number. */
+	if (final->mode == HK_MODE_PGPROT)
+		c->final_sequenced = final->hits;
+	else if (final->hits >= final->throttled)
 		c->final_sequenced = final->hits - final->throttled;
 	switch (reason) {
 	case HK_END_DETACH:
@@ -685,6 +718,8 @@ static int cap_attach(struct cap *c, const struct hk_regions *regions)
 		.budget = c->o->budget,
 		.buffer = c->o->buffer,
 		.slots = c->o->slots,
+		.mode = c->o->mode,
+		.page_budget = c->o->page_budget,
 		.nregions = regions->n,
 	};
 	uint64_t (*r)[2];
@@ -723,14 +758,23 @@ static void cap_status_line(struct cap *c, uint64_t now)
 	double dt = (now - c->last_status_ns) / 1e9;
 	uint32_t threads = 0;
 
+	memset(&s, 0, sizeof(s));
 	if (c->query && !hk_nl_get_session(c->query, c->id, &s))
 		threads = s.threads;
-	fprintf(stderr, "\r%s %s: %" PRIu64 " records, %.0f/s, lost %" PRIu64
-		", throttled %" PRIu64 ", %u threads watched\033[K",
-		hk_prog, c->cmd, c->received,
-		dt > 0 ? (c->received - c->last_received) / dt : 0.0,
-		c->kernel_lost > cap_seq_gaps(c) ? c->kernel_lost : cap_seq_gaps(c),
-		c->throttled, threads);
+	if (c->info.mode == HK_MODE_PGPROT)
+		fprintf(stderr, "\r%s %s: page mode, %" PRIu64 " records, %.0f/s, lost %" PRIu64
+			", throttled %" PRIu64 ", %u of %u pages armed\033[K",
+			hk_prog, c->cmd, c->received,
+			dt > 0 ? (c->received - c->last_received) / dt : 0.0,
+			c->kernel_lost > cap_seq_gaps(c) ? c->kernel_lost : cap_seq_gaps(c),
+			c->throttled, s.armed, s.pages);
+	else
+		fprintf(stderr, "\r%s %s: %" PRIu64 " records, %.0f/s, lost %" PRIu64
+			", throttled %" PRIu64 ", %u threads watched\033[K",
+			hk_prog, c->cmd, c->received,
+			dt > 0 ? (c->received - c->last_received) / dt : 0.0,
+			c->kernel_lost > cap_seq_gaps(c) ? c->kernel_lost : cap_seq_gaps(c),
+			c->throttled, threads);
 	c->status_shown = 1;
 	c->last_received = c->received;
 	c->last_status_ns = now;
@@ -902,6 +946,18 @@ static void cap_summary(struct cap *c, uint64_t end_ns)
 		fprintf(stderr, "%s %s: note: the hit budget (%u/s) paused watchpoints %" PRIu64
 			" times; accesses during the pauses were not seen (raise --budget)\n",
 			hk_prog, c->cmd, c->info.budget, c->final.disables);
+	/*
+	 * Page mode: throttled counts pages the budget left unarmed for a
+	 * tick; their first access in that tick was not seen.
+	 */
+	if (c->info.mode == HK_MODE_PGPROT)
+		fprintf(stderr, "%s %s: page mode: %" PRIu64 " faults (%" PRIu64
+			" in syscalls), %" PRIu64 " re-arm passes, %" PRIu64
+			" entries armed over %u pages; budget %u faults/s deferred %" PRIu64
+			" re-arms%s\n",
+			hk_prog, c->cmd, c->final.hits, c->final.uaccess, c->final.rotations,
+			c->final.arms, c->final.pages, c->info.page_budget, c->final.throttled,
+			c->final.throttled ? " (raise --page-budget)" : "");
 	if (c->final.reg_fails)
 		fprintf(stderr, "%s %s: note: %u watchpoint registrations failed (debug registers in use by a debugger?)\n",
 			hk_prog, c->cmd, c->final.reg_fails);

@@ -27,6 +27,8 @@ struct hk_capture_opts {
 	uint32_t budget;
 	uint32_t buffer;		/* records */
 	uint32_t slots;
+	uint32_t mode;			/* enum hk_mode, 0 = module default (hwbp) */
+	uint32_t page_budget;		/* page mode: faults/s, 0 = module default */
 	uint64_t rcvbuf;		/* netlink socket receive buffer, bytes */
 	int status_line;		/* -1 auto (stderr is a terminal), 0 off, 1 on */
 };

@@ -89,7 +89,7 @@ static void dump_text_item(const struct hk_trace_item *it)
 		m = it->meta;
 		printf("# hawkeyes trace: pid %u (%.*s), session %u, mode %s%s\n", m->pid,
 		       (int)sizeof(m->comm), m->comm, m->session_id,
-		       m->mode == HK_TRACE_MODE_PGPROT ? "pgprot" : "hwbp",
+		       m->mode == HK_TRACE_MODE_PGPROT ? "page" : "hwbp",
 		       m->flags & HK_TRACE_META_F_RUN ? ", started by hkctl run" : "");
 		printf("# host: %.*s %.*s; start %" PRIu64 " ns (realtime %" PRIu64 ")\n",
 		       (int)sizeof(m->machine), m->machine, (int)sizeof(m->kernel), m->kernel,

@@ -30,7 +30,7 @@ static void status_usage(FILE *f)
 
 static const char *status_mode(uint32_t mode)
 {
-	return mode == HK_MODE_PGPROT ? "pgprot" : "hwbp";
+	return mode == HK_MODE_PGPROT ? "page" : "hwbp";
 }
 
 static void status_session(const struct hk_nl_session *s, void *arg)
@@ -54,6 +54,10 @@ static void status_session(const struct hk_nl_session *s, void *arg)
 	       ", elapsed %.1f s\n",
 	       s->hits, s->records, s->lost, s->throttled, s->rotations, s->reg_fails,
 	       s->disables, s->elapsed_ns / 1e9);
+	if (s->mode == HK_MODE_PGPROT)
+		printf("  page mode: %u pages, %u armed now, %" PRIu64 " arms, budget %u faults/s, %"
+		       PRIu64 " faults in syscalls\n",
+		       s->pages, s->armed, s->arms, s->page_budget, s->uaccess);
 }
 
 int status_main(int argc, char *argv[])

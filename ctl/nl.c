@@ -124,6 +124,11 @@ static int hk_nl_parse_session(struct nlattr *nest, struct hk_nl_session *s)
 	s->coverage = get_u64(tb[HK_SESSION_A_COVERAGE]);
 	s->disables = get_u64(tb[HK_SESSION_A_DISABLES]);
 	s->elapsed_ns = get_u64(tb[HK_SESSION_A_ELAPSED_NS]);
+	s->page_budget = get_u32(tb[HK_SESSION_A_PAGE_BUDGET]);
+	s->pages = get_u32(tb[HK_SESSION_A_PAGES]);
+	s->armed = get_u32(tb[HK_SESSION_A_ARMED]);
+	s->arms = get_u64(tb[HK_SESSION_A_ARMS]);
+	s->uaccess = get_u64(tb[HK_SESSION_A_UACCESS]);
 	if (!tb[HK_SESSION_A_REGIONS])
 		return 0;
 	nla_for_each_nested(r, tb[HK_SESSION_A_REGIONS], rem) {
@@ -422,7 +427,8 @@ static int hk_nl_put_attach(struct nl_msg *msg, const struct hk_nl_attach_req *r
 	    (req->rotate_set && nla_put_u32(msg, HK_OPT_A_ROTATE_MS, req->rotate_ms)) ||
 	    (req->budget && nla_put_u32(msg, HK_OPT_A_BUDGET, req->budget)) ||
 	    (req->buffer && nla_put_u32(msg, HK_OPT_A_BUFFER, req->buffer)) ||
-	    (req->slots && nla_put_u32(msg, HK_OPT_A_SLOTS, req->slots)))
+	    (req->slots && nla_put_u32(msg, HK_OPT_A_SLOTS, req->slots)) ||
+	    (req->page_budget && nla_put_u32(msg, HK_OPT_A_PAGE_BUDGET, req->page_budget)))
 		return -EMSGSIZE;
 	nla_nest_end(msg, opts);
 	return 0;

@@ -64,6 +64,11 @@ struct hk_nl_session {
 	uint64_t coverage;
 	uint64_t disables;
 	uint64_t elapsed_ns;
+	uint32_t page_budget;		/* page mode: faults/s */
+	uint32_t pages;			/* page mode: pages covering the regions */
+	uint32_t armed;			/* page mode: entries armed after the last pass */
+	uint64_t arms;			/* page mode: entries armed so far */
+	uint64_t uaccess;		/* page mode: faults taken in syscalls */
 	uint32_t nregions;		/* regions reported (may exceed HK_NL_MAX_REGIONS) */
 	struct {
 		uint64_t start;
@@ -89,6 +94,7 @@ struct hk_nl_attach_req {
 	uint32_t budget;
 	uint32_t buffer;		/* records */
 	uint32_t slots;
+	uint32_t page_budget;		/* page mode: faults/s; 0 = default */
 	size_t nregions;
 	const uint64_t (*regions)[2];	/* { start, len } */
 };

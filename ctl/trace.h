@@ -149,6 +149,8 @@ struct hk_trace_rec {
 #define HK_TRACE_REC_F_IP_AFTER		(1u << 0)	/* ip is the instruction after the access */
 #define HK_TRACE_REC_F_VALUE_VALID	(1u << 1)	/* value holds size bytes at addr */
 #define HK_TRACE_REC_F_ADDR_INEXACT	(1u << 2)	/* addr is the watched unit only */
+#define HK_TRACE_REC_F_PAGE		(1u << 3)	/* page mode: exact ip and addr, size 0 */
+#define HK_TRACE_REC_F_UACCESS		(1u << 4)	/* page mode: a syscall's copy; ip of the syscall */
 
 /* Loss counters; the last LOST chunk (or END) holds the totals. 32 bytes. */
 struct hk_trace_lost {

@@ -350,4 +350,97 @@ TEST_F_TIMEOUT(pgprot, client_killed, 120)
 	close(p[1]);
 }
 
+/* Run @cmd through the shell; its stdout in @out (static). */
+static int sh(const char *cmd, char **out)
+{
+	static char buf[1 << 22];
+	FILE *p = popen(cmd, "r");
+	size_t n;
+
+	buf[0] = 0;
+	if (!p)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, p);
+	buf[n] = 0;
+	if (out)
+		*out = buf;
+	return pclose(p);
+}
+
+/*
+ * hkctl attach --mode page: the trace says page mode, its records carry
+ * the exact ips of the four access sites (no IP_AFTER) and exact
+ * addresses, the summary and status report page mode, and the report
+ * resolves the records to instructions.
+ */
+TEST_F_TIMEOUT(pgprot, hkctl_attach, 180)
+{
+	char cmd[512], reply[128], *out, *p, *line, *save;
+	unsigned long long ip, addr, size, flags;
+	unsigned long n = 0, bad_ip = 0, bad_addr = 0, bad_flags = 0;
+	pid_t pid;
+	int st, i;
+
+	snprintf(cmd, sizeof(cmd),
+		 "exec hkctl attach %d -r 0x%lx+64K --mode page --access rw -d 20 "
+		 "--no-status --no-report -o /tmp/pg.trace >/tmp/pg.out 2>/tmp/pg.err",
+		 self->t.pid, (unsigned long)self->pi.heap);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		execl("/bin/sh", "sh", "-c", cmd, NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 300 && hk_cl_sessions(&self->c) < 1; i++)
+		usleep(100000);
+	ASSERT_EQ(1, hk_cl_sessions(&self->c));
+	ASSERT_EQ(0, sh("hkctl status", &out));
+	EXPECT_NE(NULL, strstr(out, ", page, ")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "page mode: 16 pages")) TH_LOG("%s", out);
+	ASSERT_EQ(0, hk_target_cmd(&self->t, "touch 4 1 4000 /tmp/pg_truth_h",
+				   reply, sizeof(reply)));
+	usleep(300000);
+	kill(pid, SIGINT);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	sh("cat /tmp/pg.err", &out);
+	EXPECT_NE(NULL, strstr(out, "page mode: ")) TH_LOG("%s", out);
+	TH_LOG("%s", out);
+
+	ASSERT_EQ(0, sh("hkctl dump /tmp/pg.trace | head -3", &out));
+	EXPECT_NE(NULL, strstr(out, "mode page")) TH_LOG("%s", out);
+	ASSERT_EQ(0, sh("hkctl dump --format json /tmp/pg.trace", &out));
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		p = strstr(line, "\"ip\":");
+		if (!p || sscanf(p, "\"ip\":%llu,\"addr\":%llu,\"size\":%llu", &ip, &addr,
+				 &size) != 3)
+			continue;
+		sscanf(strstr(line, "\"flags\":"), "\"flags\":%llu", &flags);
+		n++;
+		for (i = 0; i < 4 && ip != self->pi.sites[i]; i++)
+			;
+		bad_ip += i == 4;
+		bad_addr += addr - self->pi.heap >= REGION;
+		bad_flags += flags != HK_REC_F_PAGE || size != 0;
+	}
+	TH_LOG("%lu records", n);
+	EXPECT_LT(NADDR / 2, n);
+	EXPECT_EQ(0, bad_ip);
+	EXPECT_EQ(0, bad_addr);
+	EXPECT_EQ(0, bad_flags);
+
+	st = sh("hkctl report /tmp/pg.trace 2>&1", &out);
+	EXPECT_TRUE(WEXITSTATUS(st) <= 1) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "page mode: exact")) TH_LOG("%s", out);
+	p = strstr(out, " reads, ");
+	EXPECT_NE(NULL, p) TH_LOG("%s", out);
+	if (p) {
+		while (p > out && p[-1] != ' ')
+			p--;
+		TH_LOG("report: %.80s", p);
+		EXPECT_LT(NADDR / 4, atoi(p));
+	}
+	unlink("/tmp/pg.trace");
+}
+
 TEST_HARNESS_MAIN
