@@ -464,13 +464,16 @@ static void hk_session_reenable(struct hk_session *s)
 	list_for_each_entry(thr, &s->threads, node) {
 		if (!thr->disabled)
 			continue;
-		/*
-		 * Re-arm the throttle first: a hit over budget right after the
-		 * enable must queue tw_dis again (it runs after we drop the
-		 * lock), or the thread keeps trapping with every hit dropped.
-		 */
 		thr->disabled = false;
 		clear_bit(HK_THR_DIS_PENDING, &thr->flags);
+		/*
+		 * Re-arm the throttle before the enables: a hit over budget
+		 * right after an enable must see the bit clear and queue
+		 * tw_dis again (it runs after we drop the lock), or the thread
+		 * keeps trapping with every hit dropped. Orders the clear
+		 * before the enables' IPIs; the hit side's test_and_set_bit()
+		 * in hk_thread_throttle() is fully ordered.
+		 */
 		smp_mb__after_atomic();
 		for (k = 0; k < HK_MAX_SLOTS; k++) {
 			i = (first + k) % HK_MAX_SLOTS;
