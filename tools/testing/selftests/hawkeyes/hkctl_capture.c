@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "hk_test.h"
 
 #define TRACE "/tmp/hkctl-test.trace"
 #define MAX_TIDS 64
@@ -229,6 +230,20 @@ static bool wait_for_session(unsigned int ms)
 	return false;
 }
 
+/*
+ * Once a test's captures are over, the module holds nothing: no session,
+ * thread, watchpoint, buffer or task_work (sessions end asynchronously
+ * after a client is killed, so wait for them first).
+ */
+#define EXPECT_OBJECTS_ZERO() do {						\
+	uint64_t _end = hk_now_ms() + 10000;					\
+	char _why[64];								\
+										\
+	while (hk_object("sessions") > 0 && hk_now_ms() < _end)			\
+		msleep(20);							\
+	EXPECT_TRUE(hk_objects_zero(_why, sizeof(_why))) TH_LOG("left: %s", _why); \
+} while (0)
+
 FIXTURE(run) {
 };
 
@@ -248,6 +263,7 @@ FIXTURE_SETUP(run)
 FIXTURE_TEARDOWN(run)
 {
 	unlink(TRACE);
+	EXPECT_OBJECTS_ZERO();
 }
 
 /* hkctl run: exactly N x K write records of hk_counter, K per thread, nothing lost. */
@@ -359,6 +375,7 @@ FIXTURE_TEARDOWN(background)
 	kill(self->target, SIGKILL);
 	waitpid(self->target, NULL, 0);
 	unlink(TRACE);
+	EXPECT_OBJECTS_ZERO();
 }
 
 TEST_F_TIMEOUT(background, sigint_ends_cleanly, 60)
@@ -476,6 +493,7 @@ TEST(status_line)
 	kill(target, SIGKILL);
 	waitpid(target, NULL, 0);
 	unlink(TRACE ".3");
+	EXPECT_OBJECTS_ZERO();
 }
 
 /* rmmod ends the capture cleanly: the trace is complete, with the module's reason. */
@@ -532,6 +550,7 @@ TEST(exec_ends_capture)
 	EXPECT_EQ(200, d.records);
 	EXPECT_NE(NULL, strstr(d.end, "target called execve")) TH_LOG("%s", d.end);
 	unlink(TRACE);
+	EXPECT_OBJECTS_ZERO();
 }
 
 static int ip_in_maps(const struct dump *d, uint64_t ip)
@@ -572,6 +591,7 @@ TEST(maps_after_attach)
 	EXPECT_EQ(0, d.other_ips);
 	EXPECT_TRUE(ip_in_maps(&d, d.ip)) TH_LOG("ip 0x%" PRIx64 " in none of %u maps", d.ip, d.nmaps);
 	unlink(TRACE);
+	EXPECT_OBJECTS_ZERO();
 }
 
 /* --access rw reaches the module: x86 cannot say read or write, so kind RW. */
@@ -590,6 +610,7 @@ TEST(access_rw)
 	EXPECT_EQ(600, d.kind_rw);
 	EXPECT_EQ(0, d.kernel_lost);
 	unlink(TRACE);
+	EXPECT_OBJECTS_ZERO();
 }
 
 /*
@@ -618,6 +639,7 @@ TEST(sigterm_ends_run)
 	EXPECT_GT(d.records, 0);
 	EXPECT_EQ(0, sessions_now());
 	unlink(TRACE);
+	EXPECT_OBJECTS_ZERO();
 }
 
 /* A 16-record buffer under a flood: loss is counted, twice, and the same. */
@@ -640,6 +662,7 @@ TEST(overflow_counted)
 	EXPECT_EQ(80000, d.records + d.kernel_lost + d.throttled)
 		TH_LOG("records %" PRIu64 " lost %" PRIu64 " throttled %" PRIu64,
 		       d.records, d.kernel_lost, d.throttled);
+	EXPECT_OBJECTS_ZERO();
 }
 
 TEST_HARNESS_MAIN

@@ -17,7 +17,7 @@
 #include <netlink/netlink.h>
 
 #include "kselftest_harness.h"
-#include "hawkeyes.h"
+#include "hk_test.h"
 
 #define HK_KO "/opt/hawkeyes/hawkeyes.ko"
 
@@ -74,8 +74,12 @@ FIXTURE_SETUP(module)
 
 FIXTURE_TEARDOWN(module)
 {
+	char why[64];
+
 	if (!hk_module_present())
-		hk_load();
+		ASSERT_EQ(0, hk_load());
+	/* loaded, unloaded, loaded again: it holds nothing */
+	EXPECT_TRUE(hk_objects_zero(why, sizeof(why))) TH_LOG("left: %s", why);
 }
 
 TEST_F(module, loaded)
