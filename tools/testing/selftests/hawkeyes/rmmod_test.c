@@ -34,6 +34,30 @@ static bool ended_and_unloaded(struct hk_cl *c, void *arg)
 	return c->ended && r->reaped;
 }
 
+/*
+ * Run rmmod while reading @c, until END has come and rmmod has exited (it
+ * ends the session, up to 2 x HK_FINISH_MS, then unloads), at most 10 s.
+ * Return: rmmod's exit status, or -1 if it did not exit in time.
+ */
+static int rmmod_reading(struct hk_cl *c, uint64_t *ms)
+{
+	struct rmmod_child rm = { 0 };
+	uint64_t t0 = hk_now_ms();
+
+	rm.pid = fork();
+	if (rm.pid < 0)
+		return -1;
+	if (!rm.pid) {
+		execlp("rmmod", "rmmod", "hawkeyes", (char *)NULL);
+		_exit(127);
+	}
+	hk_cl_poll_until(c, 10000, ended_and_unloaded, &rm);
+	*ms = hk_now_ms() - t0;
+	if (!rm.reaped)
+		return -1;
+	return WIFEXITED(rm.status) ? WEXITSTATUS(rm.status) : 128 + WTERMSIG(rm.status);
+}
+
 FIXTURE(rmmod) {
 };
 
@@ -52,14 +76,13 @@ FIXTURE_TEARDOWN(rmmod)
 
 TEST_F(rmmod, attached)
 {
-	struct rmmod_child rm = { 0 };
 	struct hk_region_arg r;
 	struct hk_target t;
 	struct hk_cl c;
 	unsigned long long a, b;
 	char reply[64], why[64];
 	struct stat st;
-	uint64_t t0;
+	uint64_t ms;
 	uint32_t id;
 
 	if (stat(HK_KO, &st))
@@ -72,19 +95,8 @@ TEST_F(rmmod, attached)
 	ASSERT_EQ(0, hk_cl_attach(&c, t.pid, &r, 1, NULL, &id));
 	hk_cl_poll_until(&c, 300, NULL, NULL);
 
-	t0 = hk_now_ms();
-	rm.pid = fork();
-	ASSERT_LE(0, rm.pid);
-	if (!rm.pid) {
-		execlp("rmmod", "rmmod", "hawkeyes", (char *)NULL);
-		_exit(127);
-	}
-	/* rmmod ends the session (up to 2 x HK_FINISH_MS) and then unloads */
-	hk_cl_poll_until(&c, 10000, ended_and_unloaded, &rm);
-	TH_LOG("END and unload %llu ms after rmmod started",
-	       (unsigned long long)(hk_now_ms() - t0));
-	ASSERT_TRUE(rm.reaped);
-	ASSERT_TRUE(WIFEXITED(rm.status) && WEXITSTATUS(rm.status) == 0);
+	ASSERT_EQ(0, rmmod_reading(&c, &ms));
+	TH_LOG("END and unload %llu ms after rmmod started", (unsigned long long)ms);
 	ASSERT_TRUE(c.ended);
 	EXPECT_EQ(HK_END_RMMOD, c.end_reason);
 	EXPECT_LT(0, c.nrecs);
@@ -122,6 +134,7 @@ TEST(rmmod_page_mode)
 	char reply[512], why[64];
 	unsigned long heap, ns0 = 0, ns1 = 0;
 	struct stat st;
+	uint64_t ms;
 	uint32_t id;
 
 #ifndef __x86_64__
@@ -140,8 +153,7 @@ TEST(rmmod_page_mode)
 	EXPECT_EQ(16, hk_object("armed_pages"));
 	ASSERT_EQ(0, hk_target_cmd(&t, "touch 4 1 0 /tmp/pg_rmmod", reply, sizeof(reply)));
 
-	ASSERT_EQ(0, system("rmmod hawkeyes"));
-	hk_cl_poll_until(&c, 5000, hk_pred_ended, NULL);
+	ASSERT_EQ(0, rmmod_reading(&c, &ms));
 	ASSERT_TRUE(c.ended);
 	EXPECT_EQ(HK_END_RMMOD, c.end_reason);
 	EXPECT_EQ(0, c.end_info.armed);
