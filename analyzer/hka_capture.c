@@ -50,8 +50,8 @@ static bool hka_starts(const char *s, const char *p)
 	return !strncmp(s, p, strlen(p));
 }
 
-/* Address in "[rip + 0x2ecd]" / "[rip - 0x10]" / "[0x404080]" of insn in; 0 if none. */
-static uint64_t hka_mem_addr(const struct hka_insn *in)
+/* Address in "[rip + 0x2ecd]" / "[rip - 0x10]" / "[0x404080]" of x86 insn in; 0 if none. */
+static uint64_t hka_x86_mem_addr(const struct hka_insn *in)
 {
 	const char *p = strchr(in->text, '[');
 	char *end;
@@ -70,6 +70,162 @@ static uint64_t hka_mem_addr(const struct hka_insn *in)
 	}
 	v = strtoull(p, &end, 0);
 	return *end == ']' ? v : 0;
+}
+
+/*
+ * AArch64 register operand at s ("x19", "w0", "sp", "xzr"): its number,
+ * 31 for sp, -1 for anything else (xzr, vector registers, immediates).
+ */
+static int hka_a64_reg(const char *s)
+{
+	char *end;
+	long n;
+
+	if (hka_starts(s, "sp") && (s[2] == ',' || s[2] == ']' || !s[2]))
+		return 31;
+	if ((s[0] != 'x' && s[0] != 'w') || s[1] < '0' || s[1] > '9')
+		return -1;
+	n = strtol(s + 1, &end, 10);
+	return n <= 30 && (*end == ',' || *end == ']' || !*end) ? (int)n : -1;
+}
+
+/* "#0x18" / "0x420000" (Capstone prints adrp pages with or without '#'). */
+static bool hka_a64_imm(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (*s == '#')
+		s++;
+	if (*s < '0' || *s > '9')
+		return false;
+	*v = strtoull(s, &end, 0);
+	if (hka_starts(end, ", lsl #12"))
+		*v <<= 12;
+	else if (*end)
+		return false;
+	return true;
+}
+
+/* Does a64 insn in (mnemonic mn) write its first register operand? */
+static bool hka_a64_writes_first(const struct hka_insn *in, const char *mn, size_t n)
+{
+	static const char * const no_dest[] = {
+		"cmp", "cmn", "tst", "ccmp", "ccmn", "fcmp", "fccmp", "cbz", "cbnz", "tbz",
+		"tbnz", "b", "br", "bl", "blr", "ret", "prfm", "dmb", "dsb", "isb", "nop",
+	};
+	size_t k;
+
+	if (in->flags & (HKA_INSN_JUMP | HKA_INSN_COND | HKA_INSN_CALL | HKA_INSN_RET))
+		return false;
+	for (k = 0; k < ARRAY_SIZE(no_dest); k++)
+		if (strlen(no_dest[k]) == n && !strncmp(mn, no_dest[k], n))
+			return false;
+	/* stores read their first register; store-exclusives write a status */
+	if (mn[0] == 's' && mn[1] == 't')
+		return hka_starts(mn, "stxr") || hka_starts(mn, "stlxr") ||
+		       hka_starts(mn, "stxp") || hka_starts(mn, "stlxp");
+	return true;
+}
+
+/*
+ * AArch64: the static value register reg holds just before insn k of fn,
+ * walking back in address order through adrp, add/sub of an immediate and
+ * mov between registers ("adrp x20, 0x420000; add x20, x20, #0xa0;
+ * add x21, x20, #0x18" ... "mov x0, x21"). A call clobbers x0-x18 and x30
+ * (AAPCS64), not the callee-saved x19-x28. 0 when the register holds
+ * anything else (a loaded pointer, a computed address).
+ */
+static uint64_t hka_a64_reg_value(const struct hka_func *fn, uint32_t k, int reg)
+{
+	int64_t off = 0;
+	uint32_t i;
+
+	for (i = k; i-- > 0 && k - i <= HKA_LOCK_SCAN;) {
+		const struct hka_insn *in = &fn->insns[i];
+		const char *ops = strchr(in->text, ' '), *src, *w;
+		size_t n = ops ? (size_t)(ops - in->text) : strlen(in->text);
+		uint64_t v;
+		int s;
+
+		if ((in->flags & HKA_INSN_CALL) && (reg <= 18 || reg == 30))
+			return 0;
+		/* undecodable, or an LSE/RCpc load decoded without operands */
+		if ((in->flags & HKA_INSN_BAD) || strstr(in->text, " ("))
+			return 0;
+		if (!ops)
+			continue;
+		ops++;
+		/* pre/post-index writeback changes the base register */
+		w = strchr(ops, '[');
+		if (w && hka_a64_reg(w + 1) == reg && (strstr(w, "]!") || strstr(w, "], ")))
+			return 0;
+		if (!hka_a64_writes_first(in, in->text, n))
+			continue;
+		src = strchr(ops, ',');
+		/* ldp, ldxp, LSE ldadd/swp/cas: a second register written */
+		if ((hka_starts(in->text, "ld") || hka_starts(in->text, "swp") ||
+		     hka_starts(in->text, "cas")) && src &&
+		    hka_a64_reg(src + 2) == reg && strchr(src + 2, ','))
+			return 0;
+		if (hka_a64_reg(ops) != reg)
+			continue;
+		if (!src)
+			return 0;
+		src += 2;
+		if (n == 4 && hka_starts(in->text, "adrp"))
+			return hka_a64_imm(src, &v) ? v + off : 0;
+		if (n == 3 && hka_starts(in->text, "mov")) {
+			if (hka_a64_imm(src, &v))
+				return v + off;
+			reg = hka_a64_reg(src);
+			if (reg < 0 || reg == 31)
+				return 0;
+			continue;
+		}
+		if (n == 3 && (hka_starts(in->text, "add") || hka_starts(in->text, "sub"))) {
+			s = hka_a64_reg(src);
+			src = strchr(src, ',');
+			if (s < 0 || s == 31 || !src || !hka_a64_imm(src + 2, &v))
+				return 0;
+			off += in->text[0] == 'a' ? (int64_t)v : -(int64_t)v;
+			reg = s;
+			continue;
+		}
+		return 0;	/* written some other way */
+	}
+	return 0;
+}
+
+/* AArch64 "[x19]" / "[x20, #4]" of insn k: the static address, 0 if none. */
+static uint64_t hka_a64_mem_addr(const struct hka_func *fn, uint32_t k)
+{
+	const char *p = strchr(fn->insns[k].text, '['), *c;
+	uint64_t base, v = 0;
+	int reg;
+
+	if (!p)
+		return 0;
+	reg = hka_a64_reg(p + 1);
+	if (reg < 0 || reg == 31)
+		return 0;
+	c = strpbrk(p, ",]");
+	if (*c == ',') {	/* an immediate offset, not a register index */
+		char imm[24];
+
+		snprintf(imm, sizeof(imm), "%.*s", (int)strcspn(c + 2, "]"), c + 2);
+		if (!hka_a64_imm(imm, &v))
+			return 0;
+	}
+	base = hka_a64_reg_value(fn, k, reg);
+	return base ? base + v : 0;
+}
+
+/* The static address insn k of fn accesses; 0 when it cannot be named. */
+static uint64_t hka_mem_addr(const struct hka_func *fn, uint32_t k)
+{
+	if (fn->machine == EM_AARCH64)
+		return hka_a64_mem_addr(fn, k);
+	return hka_x86_mem_addr(&fn->insns[k]);
 }
 
 /* "edi" -> "rdi", "r12d" -> "r12": the 64-bit name of an x86 register. */
@@ -117,7 +273,7 @@ static uint64_t hka_arg0_addr(const struct hka_func *fn, uint32_t k)
 		if (strcmp(dst, reg))
 			continue;	/* does not write the register we follow */
 		if (hka_starts(in->text, "lea "))
-			return hka_mem_addr(in);
+			return hka_x86_mem_addr(in);
 		if (!hka_starts(in->text, "mov "))
 			return 0;
 		comma += 2;
@@ -132,6 +288,28 @@ static uint64_t hka_arg0_addr(const struct hka_func *fn, uint32_t k)
 	return 0;
 }
 
+/*
+ * The pointer argument of an outline atomic (libgcc's __aarch64_<op><size>_<mo>,
+ * GCC's default for armv8-a): x1 (swp, ldadd.. take the value in x0), x2 for
+ * cas (expected, desired, ptr), x4 for the 16-byte cas (two register pairs).
+ */
+static int hka_a64_outline_ptr_reg(const char *callee)
+{
+	if (hka_starts(callee, "__aarch64_cas16"))
+		return 4;
+	if (hka_starts(callee, "__aarch64_cas"))
+		return 2;
+	return 1;
+}
+
+/* First argument register of a call: rdi on x86-64, x0 on AArch64. */
+static uint64_t hka_call_arg0_addr(const struct hka_func *fn, uint32_t k)
+{
+	if (fn->machine == EM_AARCH64)
+		return hka_a64_reg_value(fn, k, 0);
+	return hka_arg0_addr(fn, k);
+}
+
 /* What instruction k of fn does to a critical section, and on which lock. */
 static enum hka_sync hka_sync_of(const struct hka_func *fn, uint32_t k, uint64_t *lock)
 {
@@ -141,10 +319,17 @@ static enum hka_sync hka_sync_of(const struct hka_func *fn, uint32_t k, uint64_t
 	*lock = 0;
 	if (in->flags & HKA_INSN_CALL) {
 		callee = strchr(in->text, '<');
+		if (callee && hka_starts(callee + 1, "__aarch64_") && in->mem) {
+			/* an outline atomic: an RMW like the LSE/exclusive one below */
+			if (!in->acq && !in->rel && !in->order)
+				return HKA_SYNC_NONE;	/* relaxed */
+			*lock = hka_a64_reg_value(fn, k, hka_a64_outline_ptr_reg(callee + 1));
+			return in->rel && !in->acq ? HKA_SYNC_RELEASE : HKA_SYNC_ACQUIRE;
+		}
 		if (!callee || !in->order)
 			return in->order ? HKA_SYNC_OTHER : HKA_SYNC_NONE;
 		callee++;
-		*lock = hka_arg0_addr(fn, k);
+		*lock = hka_call_arg0_addr(fn, k);
 		if (strstr(callee, "unlock"))
 			return HKA_SYNC_RELEASE;
 		if (hka_starts(callee, "pthread_mutex_lock") ||
@@ -158,11 +343,12 @@ static enum hka_sync hka_sync_of(const struct hka_func *fn, uint32_t k, uint64_t
 		return HKA_SYNC_OTHER;
 	}
 	if (in->mem == 3 && in->order == HKA_ORD_ALL) {	/* x86 lock/xchg: take a spinlock */
-		*lock = hka_mem_addr(in);
+		*lock = hka_mem_addr(fn, k);
 		return HKA_SYNC_ACQUIRE;
 	}
-	if (in->mem && (in->acq || in->rel)) {	/* arm64 ldaxr/stlr... */
-		*lock = hka_mem_addr(in);
+	/* arm64 ldaxr/ldar/swpa/casa.. take a lock, stlr/stlxr/swpl.. release it */
+	if (in->mem && (in->acq || in->rel)) {
+		*lock = hka_mem_addr(fn, k);
 		return in->rel && !in->acq ? HKA_SYNC_RELEASE : HKA_SYNC_ACQUIRE;
 	}
 	return in->order ? HKA_SYNC_OTHER : HKA_SYNC_NONE;
@@ -201,7 +387,7 @@ static bool hka_in_critical_section(const struct hka_func *fn, uint32_t first, u
 		if ((in->flags & HKA_INSN_RET) && !(in->flags & HKA_INSN_CALL) && k > second)
 			return false;
 		/* a spinlock is released by a plain store to its word */
-		if (acq && (in->mem & 2) && !(in->flags & HKA_INSN_CALL) && hka_mem_addr(in) == acq &&
+		if (acq && (in->mem & 2) && !(in->flags & HKA_INSN_CALL) && hka_mem_addr(fn, k) == acq &&
 		    k > second) {
 			*lock = acq;
 			return true;

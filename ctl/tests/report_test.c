@@ -13,6 +13,14 @@
  * lock rule; the release/acquire variant is undecidable on x86 and decided
  * (no finding) by its arm64 build; a binary whose build-id differs from
  * the trace's is refused record by record, with the reason.
+ *
+ * The same program cross-compiled for arm64 and captured as arm64 captures
+ * are (ip is the access itself; accesses found through the DWARF lines of
+ * the source's @markers): the plain MP is found with "high" confidence, the
+ * release/acquire variant is ordered by its stlr/ldar, and the mutex and
+ * spinlock variants are dropped by the lock rule, which has to name the
+ * lock word through adrp/add/mov into x0 (pthread_mutex_lock) or x1
+ * (__aarch64_swp4_acq) and the stlr's base register.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -131,10 +139,75 @@ static int build_id(const char *path, uint8_t *id, size_t size)
 	return len;
 }
 
-/* A trace of the accesses, as an x86 read/write capture of bin would be. */
-static int write_trace(const char *trace, const char *bin, const char *mapped_as,
-		       const struct access *acc, int n, uint64_t a, uint64_t b, uint64_t bias,
-		       int stale_map)
+/*
+ * Accesses of an arm64 build at the source lines of four markers (writer
+ * first, second; reader first, second): for each, the first load or store
+ * objdump -l puts on that line. addr[k] is the address of object obj[k].
+ */
+static int find_a64_accesses(const char *bin, const char *src, const char *const marks[4],
+			     const char *const obj[4], struct access *acc)
+{
+	char cmd[2 * PATH_MAX + 64], line[512];
+	unsigned int cur = 0, at_line[4];
+	int k, n = 0;
+	FILE *p;
+
+	for (k = 0; k < 4; k++) {
+		FILE *f;
+		char needle[64], buf[512];
+		unsigned int l = 0;
+
+		at_line[k] = 0;
+		snprintf(needle, sizeof(needle), "@%s */", marks[k]);
+		f = fopen(src, "r");
+		while (f && fgets(buf, sizeof(buf), f))
+			if (++l && strstr(buf, needle))
+				at_line[k] = l;
+		if (f)
+			fclose(f);
+		/* the object's address from the symbol table */
+		snprintf(cmd, sizeof(cmd), "aarch64-linux-gnu-nm %s | awk '$3 == \"%s\" { print $1 }'",
+			 bin, obj[k]);
+		p = popen(cmd, "r");
+		acc[k].addr = p && fgets(line, sizeof(line), p) ? strtoull(line, NULL, 16) : 0;
+		if (p)
+			pclose(p);
+		acc[k].ip_after = 0;
+		acc[k].writer = k < 2;
+	}
+	snprintf(cmd, sizeof(cmd), "aarch64-linux-gnu-objdump -d -l --no-show-raw-insn %s", bin);
+	p = popen(cmd, "r");
+	if (!p)
+		return -errno;
+	while (fgets(line, sizeof(line), p)) {
+		char *c = strstr(line, ".c:");
+		uint64_t ip;
+		char mn[16];
+
+		if (c && line[0] == '/') {	/* "/path/litmus_mp.c:99 (discriminator 1)" */
+			cur = atoi(c + 3);
+			continue;
+		}
+		if (sscanf(line, " %" SCNx64 ": %15s", &ip, mn) != 2 ||
+		    (strncmp(mn, "ld", 2) && strncmp(mn, "st", 2)))
+			continue;
+		for (k = 0; k < 4; k++)
+			if (at_line[k] && cur == at_line[k] && !acc[k].ip_after) {
+				acc[k].ip_after = ip;	/* arm64: the access itself */
+				n++;
+			}
+	}
+	pclose(p);
+	return n;
+}
+
+/*
+ * A trace of the accesses, as an x86 read/write capture of bin would be, or
+ * an arm64 one (a64: ip is the access itself, machine "aarch64").
+ */
+static int write_trace_arch(const char *trace, const char *bin, const char *mapped_as,
+			    const struct access *acc, int n, uint64_t a, uint64_t b, uint64_t bias,
+			    int stale_map, int a64)
 {
 	struct hk_trace_meta meta = { 0 };
 	struct hk_trace_map map = { 0 };
@@ -153,7 +226,7 @@ static int write_trace(const char *trace, const char *bin, const char *mapped_as
 	meta.access = HK_TRACE_ACCESS_RW;
 	meta.slots = 4;
 	meta.start_time_ns = 1000;
-	strcpy(meta.machine, "x86_64");
+	strcpy(meta.machine, a64 ? "aarch64" : "x86_64");
 	strcpy(meta.comm, "litmus_mp");
 	ret = hk_trace_write_meta(t, &meta);
 	ret = ret ?: hk_trace_write_region(t, a + bias, 4, "a");
@@ -185,7 +258,7 @@ static int write_trace(const char *trace, const char *bin, const char *mapped_as
 			rec.addr = acc[i].addr + bias;
 			rec.pid = 100;
 			rec.tid = acc[i].writer ? 101 : 102;
-			rec.flags = HK_TRACE_REC_F_IP_AFTER;
+			rec.flags = a64 ? 0 : HK_TRACE_REC_F_IP_AFTER;
 			rec.size = 4;
 			rec.kind = HK_TRACE_KIND_RW;	/* the instruction must tell */
 			ret = hk_trace_write_records(t, &rec, 1);
@@ -196,6 +269,13 @@ static int write_trace(const char *trace, const char *bin, const char *mapped_as
 	ret = ret ?: hk_trace_write_end(t, &end);
 	k = hk_trace_close(t);
 	return ret ?: k;
+}
+
+static int write_trace(const char *trace, const char *bin, const char *mapped_as,
+		       const struct access *acc, int n, uint64_t a, uint64_t b, uint64_t bias,
+		       int stale_map)
+{
+	return write_trace_arch(trace, bin, mapped_as, acc, n, a, b, bias, stale_map, 0);
 }
 
 static unsigned int marker(const char *src, const char *name)
@@ -418,6 +498,82 @@ TEST_F(report, missing_trace_is_an_error)
 	EXPECT_EQ(2, hk_run_hkctl(args, self->out, sizeof(self->out), self->err,
 				  sizeof(self->err)));
 	EXPECT_NE(NULL, strstr(self->err, "hkctl report: "));
+}
+
+/* An arm64 capture of a variant of the cross-built litmus_mp; its report in out. */
+static int a64_report(struct __test_metadata *_metadata, FIXTURE_DATA(report) *self,
+		      const char *const marks[4])
+{
+	static const char *const obj[4] = { "data", "flag", "flag", "data" };
+	const char *args[] = { "report", self->trace, "--format", "json", NULL };
+	struct access acc[4];
+
+	EXPECT_EQ(4, find_a64_accesses(self->a64, self->src, marks, obj, acc))
+		TH_LOG("objdump -l found no load/store on a marker line of %s", marks[0]);
+	EXPECT_NE(0, acc[0].addr);
+	EXPECT_NE(0, acc[1].addr);
+	EXPECT_EQ(0, write_trace_arch(self->trace, self->a64, self->a64, acc, 4, acc[0].addr,
+				      acc[1].addr, 0, 0, 1));
+	return hk_run_hkctl(args, self->out, sizeof(self->out), self->err, sizeof(self->err));
+}
+
+TEST_F(report, a64_capture_plain_mp_found)
+{
+	static const char *const m[4] = { "data_w", "flag_w", "flag_r", "data_r" };
+	char lines[64], want[64];
+
+	if (!self->have_a64)
+		SKIP(return, "no aarch64-linux-gnu-gcc");
+	ASSERT_EQ(1, a64_report(_metadata, self, m)) TH_LOG("%s", self->err);
+	finding_lines(self->out, lines, sizeof(lines));
+	snprintf(want, sizeof(want), "%u %u %u %u", marker(self->src, "data_w"),
+		 marker(self->src, "flag_w"), marker(self->src, "flag_r"),
+		 marker(self->src, "data_r"));
+	EXPECT_STREQ(want, lines);
+	EXPECT_NE(NULL, strstr(self->out, "\"confidence\": \"high\""));
+	EXPECT_NE(NULL, strstr(self->out, "arm64 code: the ordering instructions are visible"));
+	EXPECT_NE(NULL, strstr(self->out, "\"machine\": \"aarch64\""));
+}
+
+TEST_F(report, a64_capture_relacq_ordered)
+{
+	static const char *const m[4] = { "rdata_w", "aflag_w", "aflag_r", "rdata_r" };
+	static const char *const obj[4] = { "data", "aflag", "aflag", "data" };
+	const char *args[] = { "report", self->trace, "--format", "json", NULL };
+	struct access acc[4];
+
+	if (!self->have_a64)
+		SKIP(return, "no aarch64-linux-gnu-gcc");
+	ASSERT_EQ(4, find_a64_accesses(self->a64, self->src, m, obj, acc));
+	ASSERT_EQ(0, write_trace_arch(self->trace, self->a64, self->a64, acc, 4, acc[0].addr,
+				      acc[1].addr, 0, 0, 1));
+	ASSERT_EQ(0, hk_run_hkctl(args, self->out, sizeof(self->out), self->err,
+				  sizeof(self->err))) TH_LOG("%s", self->err);
+	EXPECT_EQ(NULL, strstr(self->out, "\"pattern\""));
+	EXPECT_NE(NULL, strstr(self->out, "\"dropped_by_lock\": 0,"));
+	EXPECT_NE(NULL, strstr(self->out, "\"no_instruction\": 0,"));
+}
+
+TEST_F(report, a64_capture_mutex_dropped)
+{
+	static const char *const m[4] = { "mdata_w", "mflag_w", "mflag_r", "mdata_r" };
+
+	if (!self->have_a64)
+		SKIP(return, "no aarch64-linux-gnu-gcc");
+	ASSERT_EQ(0, a64_report(_metadata, self, m)) TH_LOG("%s", self->err);
+	EXPECT_EQ(NULL, strstr(self->out, "\"pattern\""));
+	EXPECT_NE(NULL, strstr(self->out, "\"dropped_by_lock\": 1,"));
+}
+
+TEST_F(report, a64_capture_spinlock_dropped)
+{
+	static const char *const m[4] = { "sdata_w", "sflag_w", "sflag_r", "sdata_r" };
+
+	if (!self->have_a64)
+		SKIP(return, "no aarch64-linux-gnu-gcc");
+	ASSERT_EQ(0, a64_report(_metadata, self, m)) TH_LOG("%s", self->err);
+	EXPECT_EQ(NULL, strstr(self->out, "\"pattern\""));
+	EXPECT_NE(NULL, strstr(self->out, "\"dropped_by_lock\": 1,"));
 }
 
 TEST_HARNESS_MAIN

@@ -96,8 +96,8 @@ static void *mutex_w(void *arg)
 {
 	for (long i = 1; i <= litmus_iters; i++) {
 		pthread_mutex_lock(&lock);
-		WRITE_ONCE(data, i);
-		WRITE_ONCE(flag, i);
+		WRITE_ONCE(data, i);		/* @mdata_w */
+		WRITE_ONCE(flag, i);		/* @mflag_w */
 		pthread_mutex_unlock(&lock);
 		LITMUS_NEXT_ROUND();
 	}
@@ -110,8 +110,8 @@ static void *mutex_r(void *arg)
 		int f, d;
 
 		pthread_mutex_lock(&lock);
-		f = READ_ONCE(flag);
-		d = READ_ONCE(data);
+		f = READ_ONCE(flag);		/* @mflag_r */
+		d = READ_ONCE(data);		/* @mdata_r */
 		pthread_mutex_unlock(&lock);
 		stale += d < f;
 		LITMUS_NEXT_ROUND();
@@ -134,8 +134,8 @@ static void *spin_w(void *arg)
 {
 	for (long i = 1; i <= litmus_iters; i++) {
 		spin_lock();
-		WRITE_ONCE(data, i);
-		WRITE_ONCE(flag, i);
+		WRITE_ONCE(data, i);		/* @sdata_w */
+		WRITE_ONCE(flag, i);		/* @sflag_w */
 		spin_unlock();
 		LITMUS_NEXT_ROUND();
 	}
@@ -148,8 +148,8 @@ static void *spin_r(void *arg)
 		int f, d;
 
 		spin_lock();
-		f = READ_ONCE(flag);
-		d = READ_ONCE(data);
+		f = READ_ONCE(flag);		/* @sflag_r */
+		d = READ_ONCE(data);		/* @sdata_r */
 		spin_unlock();
 		stale += d < f;
 		LITMUS_NEXT_ROUND();
