@@ -56,7 +56,9 @@ static inline void litmus_run(void *(*a)(void *), void *(*b)(void *))
 /*
  * main: PROG VARIANT [ITERS]. Only the variant's two thread functions run,
  * so a capture sees only their code. With LITMUS_WAIT_MS in the
- * environment, main waits that long first, for 'hkctl attach'. setup() runs once ITERS is known,
+ * environment, main waits that long first, for 'hkctl attach'; with
+ * LITMUS_GO_FD, until a byte arrives on that descriptor (the test sends it
+ * once the session is armed). setup() runs once ITERS is known,
  * report() prints "outcome ..." lines.
  */
 #define LITMUS_MAIN_SETUP(setup, report, ...)				\
@@ -69,6 +71,12 @@ int main(int argc, char *argv[])					\
 		litmus_iters = atol(argv[2]);				\
 	if (getenv("LITMUS_WAIT_MS"))	/* time for 'hkctl attach' */	\
 		usleep(atol(getenv("LITMUS_WAIT_MS")) * 1000);		\
+	if (getenv("LITMUS_GO_FD")) {	/* 'hkctl attach' is armed */	\
+		char go;						\
+									\
+		if (read(atoi(getenv("LITMUS_GO_FD")), &go, 1) != 1)	\
+			return 2;					\
+	}								\
 	setup();							\
 	for (i = 0; argc > 1 && i < sizeof(v) / sizeof(v[0]); i++)	\
 		if (!strcmp(argv[1], v[i].name)) {			\
