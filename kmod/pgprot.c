@@ -13,7 +13,10 @@
  * Notes on locking:
  * - hk_pg_mutex protects hk_pg_list changes and hk_pg_users (sessions in
  *   page mode; the fault probes are registered while it is non-zero).
- *   Taken by attach and by the end path, with no other lock held.
+ *   Taken by attach inside the session's lock (lock order: hk_session.lock,
+ *   then hk_pg_mutex) and by the end path with no lock held.
+ * - hk_session.pg is set once, under hk_session.lock while the session is
+ *   live; the end path reads it after setting the state under that lock.
  * - hk_pg_list is RCU: the fault probes walk it with IRQs off. An entry
  *   is removed, then synchronize_rcu(), before its pages are disarmed and
  *   long before the session (which embeds nothing of ours the probe uses
@@ -158,11 +161,24 @@ int hk_pgprot_start(struct hk_session *s, struct task_struct *task,
 	mmput(mm);
 	pg->mm = mm;
 
+	/*
+	 * The target may exit while we attach: the end path sets the state
+	 * under s->lock and only then looks at s->pg, so s->pg is published
+	 * (and the probes see @pg) only while the session is live.
+	 */
+	mutex_lock(&s->lock);
+	if (s->state != HK_S_LIVE) {
+		mutex_unlock(&s->lock);
+		NL_SET_ERR_MSG_MOD(extack, "target ended during attach");
+		ret = -ESRCH;
+		goto err_mm;
+	}
 	mutex_lock(&hk_pg_mutex);
 	if (!hk_pg_users) {
 		ret = hk_pg_arch_probes_register();
 		if (ret) {
 			mutex_unlock(&hk_pg_mutex);
+			mutex_unlock(&s->lock);
 			NL_SET_ERR_MSG_FMT_MOD(extack,
 					       "cannot attach to the page fault tracepoints (%d)",
 					       ret);
@@ -173,6 +189,7 @@ int hk_pgprot_start(struct hk_session *s, struct task_struct *task,
 	list_add_tail_rcu(&pg->node, &hk_pg_list);
 	mutex_unlock(&hk_pg_mutex);
 	s->pg = pg;
+	mutex_unlock(&s->lock);
 
 	/* Armed when ATTACH returns (up to the budget). */
 	hk_pgprot_tick(s);

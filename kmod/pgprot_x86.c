@@ -70,7 +70,12 @@ struct hk_pg_ctx {
 	bool flush;
 };
 
+/* Shadow stacks (6.6+) are Write=0,Dirty=1 entries: not ours to touch. */
+#ifdef VM_SHADOW_STACK
+#define HK_PG_NEVER	(VM_HUGETLB | VM_PFNMAP | VM_IO | VM_MIXEDMAP | VM_SHADOW_STACK)
+#else
 #define HK_PG_NEVER	(VM_HUGETLB | VM_PFNMAP | VM_IO | VM_MIXEDMAP)
+#endif
 
 /* May a page of @vma be armed (@arm) or restored? */
 static bool hk_pg_vma_ok(struct vm_area_struct *vma, bool arm)
@@ -88,8 +93,8 @@ static int hk_pg_pte(pte_t *ptep, unsigned long addr, void *data)
 	pte_t old = ptep_get(ptep), new;
 
 	if (c->arm) {
-		/* Not present, the zero page: nothing to arm. */
-		if (!pte_present(old) || pte_special(old)) {
+		/* Not present, the zero page, device memory: nothing to arm. */
+		if (!pte_present(old) || pte_special(old) || pte_devmap(old)) {
 			p->skipped++;
 			return 0;
 		}
