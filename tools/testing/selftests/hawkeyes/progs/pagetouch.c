@@ -31,6 +31,9 @@
  *   thp N     2 threads write and read back their own words of every 4 KiB
  *             of the THP mapping N times; "thp errors=E huge_kb=K"
  *             (AnonHugePages of the process)
+ *   bench T N T threads (dividing 16) each run N sweeps over their own
+ *             pages of the heap region, one load and one store per 64
+ *             bytes; "elapsed_ns NS" (wall time of the whole run)
  *   exit      exit(0)
  */
 #define _GNU_SOURCE
@@ -200,6 +203,26 @@ static void cmd_ops(void)
 	printf("ops errors=%d\n", e);
 }
 
+struct bencher {
+	pthread_t th;
+	int t, nthreads;
+	long n;
+};
+
+static void *bench_fn(void *arg)
+{
+	struct bencher *b = arg;
+
+	for (long k = 0; k < b->n; k++)
+		for (int pg = b->t; pg < NPAGES; pg += b->nthreads)
+			for (int off = 0; off < PAGE; off += 64) {
+				volatile uint64_t *p = (uint64_t *)(heap + pg * PAGE + off);
+
+				*p = *p + 1;
+			}
+	return NULL;
+}
+
 struct thp_worker {
 	pthread_t th;
 	int id, rounds, errors;
@@ -332,6 +355,18 @@ int main(int argc, char **argv)
 				e += w[i].errors;
 			}
 			printf("thp errors=%d huge_kb=%ld\n", e, anon_huge_kb());
+		} else if (sscanf(line, "bench %d %d", &a, &b) == 2 && a >= 1 && a <= 16 &&
+			   !(NPAGES % a)) {
+			struct bencher w[16];
+			uint64_t t0 = now_ns();
+
+			for (int i = 0; i < a; i++) {
+				w[i] = (struct bencher){ .t = i, .nthreads = a, .n = b };
+				pthread_create(&w[i].th, NULL, bench_fn, &w[i]);
+			}
+			for (int i = 0; i < a; i++)
+				pthread_join(w[i].th, NULL);
+			printf("elapsed_ns %lu\n", (unsigned long)(now_ns() - t0));
 		} else if (!strncmp(line, "exit", 4)) {
 			exit(0);
 		} else {
