@@ -147,6 +147,13 @@ struct an_map {
 	const char *why;	/* why host is NULL */
 	uint64_t records;
 	size_t order;		/* chunk order: a later chunk of an overlapping range wins */
+	uint32_t pid;		/* watch traces: the process (PROC chunk before it) */
+};
+
+/* A process of a watch trace. */
+struct an_proc {
+	uint32_t pid;
+	char comm[17];
 };
 
 struct an_region {
@@ -157,6 +164,7 @@ struct an_region {
 
 struct an_thread {
 	uint32_t tid;
+	uint32_t pid;		/* watch traces */
 	char comm[17];
 	char name[48];
 };
@@ -181,6 +189,10 @@ struct an {
 	struct hk_trace_lost lost;
 	struct an_map *maps;
 	size_t nmaps;
+	int watch;		/* HK_TRACE_META_F_WATCH: many processes, segment offsets */
+	uint32_t cur_pid;	/* pass 1: pid of the last PROC chunk */
+	struct an_proc *procs;
+	size_t nprocs;
 	int maps_overlap;	/* the address space changed during the capture */
 	struct an_region *regions;
 	size_t nregions;
@@ -205,6 +217,7 @@ static int an_add_map(struct an *a, const struct hk_trace_map *m, const char *pa
 	memset(v, 0, sizeof(*v));
 	v->m = *m;
 	v->order = a->nmaps;
+	v->pid = a->cur_pid;
 	v->path = strdup(path ? path : "");
 	if (!v->path)
 		return -ENOMEM;
@@ -271,7 +284,23 @@ static int an_read_meta(struct an *a)
 		case HK_TRACE_META:
 			a->meta = *it.meta;
 			a->have_meta = 1;
+			a->watch = !!(a->meta.flags & HK_TRACE_META_F_WATCH);
 			break;
+		case HK_TRACE_PROC: {
+			struct an_proc *p = realloc(a->procs, (a->nprocs + 1) * sizeof(*p));
+
+			if (!p) {
+				ret = -ENOMEM;
+				break;
+			}
+			a->procs = p;
+			p += a->nprocs++;
+			memset(p, 0, sizeof(*p));
+			p->pid = it.proc->pid;
+			memcpy(p->comm, it.proc->comm, sizeof(it.proc->comm));
+			a->cur_pid = it.proc->pid;
+			break;
+		}
 		case HK_TRACE_REGION:
 			ret = an_add_region(a, it.region.hdr->start, it.region.hdr->len,
 					    it.region.spec);
@@ -412,6 +441,29 @@ static void an_sort_maps(struct an *a)
 }
 
 /* The mapping containing addr; of overlapping ones, the latest chunk. */
+static struct an_map *an_map_at(struct an *a, uint64_t addr);
+
+/*
+ * Watch traces: the mapping of process @pid containing addr (processes
+ * overlap each other, so search only its own; latest chunk wins).
+ */
+static struct an_map *an_map_at_pid(struct an *a, uint32_t pid, uint64_t addr)
+{
+	struct an_map *best = NULL;
+	size_t i;
+
+	if (!a->watch)
+		return an_map_at(a, addr);
+	for (i = 0; i < a->nmaps; i++) {
+		struct an_map *m = &a->maps[i];
+
+		if (m->pid == pid && m->m.start <= addr && addr < m->m.end &&
+		    (!best || m->order > best->order))
+			best = m;
+	}
+	return best;
+}
+
 static struct an_map *an_map_at(struct an *a, uint64_t addr)
 {
 	size_t lo = 0, hi = a->nmaps;
@@ -463,12 +515,33 @@ static void an_mark_hit(struct an *a, uint64_t addr, unsigned int size)
 	}
 }
 
-static const char *an_thread_name(struct an *a, uint32_t tid)
+static const char *an_proc_comm(struct an *a, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < a->nprocs; i++)
+		if (a->procs[i].pid == pid)
+			return a->procs[i].comm;
+	return "";
+}
+
+static const char *an_thread_name(struct an *a, uint32_t pid, uint32_t tid)
 {
 	struct an_thread *t = an_thread(a, tid);
 
 	if (!t)
 		return NULL;
+	if (!t->name[0] && a->watch) {
+		/* many processes: name the process and the thread */
+		const char *pc = an_proc_comm(a, pid);
+
+		t->pid = pid;
+		if (!t->comm[0])
+			snprintf(t->comm, sizeof(t->comm), "%s", pc);
+		snprintf(t->name, sizeof(t->name), "pid %u (%.16s) tid %u", pid, pc, tid);
+		if (pid == tid)
+			snprintf(t->name, sizeof(t->name), "pid %u (%.16s) main thread", pid, pc);
+	}
 	if (!t->name[0])
 		snprintf(t->name, sizeof(t->name), t->comm[0] ? "tid %u (%s)" : "tid %u%s",
 			 t->tid, t->comm);
@@ -518,7 +591,10 @@ static int an_record(struct an *a, const struct hk_trace_rec *rec)
 	if (rec->time_ns > a->last_ns)
 		a->last_ns = rec->time_ns;
 	/* Page records: exact address, width from the instruction (size 0). */
-	an_mark_hit(a, rec->addr, rec->size ? rec->size : 1);
+	if (a->watch && (rec->flags & HK_TRACE_REC_F_SEG))
+		an_mark_hit(a, HK_TRACE_SEG_KEY(rec->seg, rec->seg_off), rec->size ? rec->size : 1);
+	else
+		an_mark_hit(a, rec->addr, rec->size ? rec->size : 1);
 	/*
 	 * The kernel touched the page for a syscall (write(2) of a watched
 	 * buffer): the ip is the syscall's, not an access instruction.
@@ -527,7 +603,7 @@ static int an_record(struct an *a, const struct hk_trace_rec *rec)
 		a->un.uaccess++;
 		return 0;
 	}
-	mp = an_map_at(a, after ? rec->ip - 1 : rec->ip);
+	mp = an_map_at_pid(a, rec->pid, after ? rec->ip - 1 : rec->ip);
 	if (!mp || !(mp->m.flags & HK_TRACE_MAP_F_ELF)) {
 		an_unresolved(a, &a->un.no_map, "an ip is in no ELF mapping of the trace");
 		return 0;
@@ -579,13 +655,23 @@ static int an_record(struct an *a, const struct hk_trace_rec *rec)
 	 * names a global inside that unit, that is the exact address.
 	 */
 	addr = rec->addr;
-	if (acc.static_addr) {
+	if (a->watch) {
+		/*
+		 * Each process maps a segment elsewhere: the location is the
+		 * segment offset, so accesses of different processes match.
+		 */
+		if (!(rec->flags & HK_TRACE_REC_F_SEG)) {
+			an_unresolved(a, &a->un.no_map, "a watch record names no segment");
+			return 0;
+		}
+		addr = HK_TRACE_SEG_KEY(rec->seg, rec->seg_off);
+	} else if (acc.static_addr) {
 		uint64_t exact = acc.static_addr + mp->m.bias;
 
 		if (exact >= rec->addr && exact < rec->addr + rec->size)
 			addr = exact;
 	}
-	name = an_thread_name(a, rec->tid);
+	name = an_thread_name(a, rec->pid, rec->tid);
 	base = strrchr(host, '/');
 	base = base ? base + 1 : host;
 	if (!name)
@@ -931,9 +1017,12 @@ static int an_write_spliced(const struct an *a, const struct hka_result *res, FI
 static int an_location(void *ctx, uint64_t addr, const char **name, bool *atomic)
 {
 	struct an *a = ctx;
-	struct an_map *mp = an_map_at(a, addr);
+	struct an_map *mp;
 	const char *host;
 
+	if (a->watch)
+		return -ENOENT;	/* a segment offset: no object of a binary */
+	mp = an_map_at(a, addr);
 	if (mp && !(mp->m.flags & HK_TRACE_MAP_F_ELF) && !mp->path[0] && mp > a->maps &&
 	    (mp[-1].m.flags & HK_TRACE_MAP_F_ELF) && mp[-1].m.end == mp->m.start)
 		mp--;
@@ -958,6 +1047,7 @@ static void an_free(struct an *a)
 		free(a->regions[i].hit);
 	}
 	free(a->maps);
+	free(a->procs);
 	free(a->regions);
 	free(a->threads);
 	hka_resolver_free(a->resolver);

@@ -278,6 +278,12 @@ struct cap_range {
 	uint64_t end;
 };
 
+/* A watch's process whose PROC and MAP chunks are in the trace. */
+struct cap_proc {
+	uint32_t pid;
+	uint64_t records;
+};
+
 struct cap {
 	const char *cmd;
 	const struct hk_capture_opts *o;
@@ -301,6 +307,9 @@ struct cap {
 	/* threads seen */
 	struct cap_thread *threads;
 	size_t nthreads;
+	/* watch: processes seen */
+	struct cap_proc *procs;
+	size_t nprocs;
 	/* mappings written to the trace, to notice code mapped after attach */
 	struct cap_range *known;
 	size_t nknown;
@@ -323,8 +332,9 @@ struct cap {
 };
 
 static void read_comm(pid_t pid, pid_t tid, char *buf, size_t size);
+static int cap_write_proc(struct cap *c, uint32_t pid);
 
-static struct cap_thread *cap_thread(struct cap *c, uint32_t tid)
+static struct cap_thread *cap_thread(struct cap *c, uint32_t pid, uint32_t tid)
 {
 	struct cap_thread *v;
 	size_t i;
@@ -341,7 +351,33 @@ static struct cap_thread *cap_thread(struct cap *c, uint32_t tid)
 	v->tid = tid;
 	v->flags = HK_TRACE_THREAD_F_LATER;
 	v->records = 0;
-	read_comm(c->t->pid, tid, v->comm, sizeof(v->comm));
+	read_comm(pid, tid, v->comm, sizeof(v->comm));
+	return v;
+}
+
+/*
+ * A watch record's process: the first record of a process writes its PROC
+ * chunk and maps, read now while it most likely still runs.
+ */
+static struct cap_proc *cap_proc(struct cap *c, uint32_t pid)
+{
+	struct cap_proc *v;
+	size_t i;
+
+	for (i = c->nprocs; i-- > 0;)
+		if (c->procs[i].pid == pid)
+			return &c->procs[i];
+	v = realloc(c->procs, (c->nprocs + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	c->procs = v;
+	v = &c->procs[c->nprocs++];
+	v->pid = pid;
+	v->records = 0;
+	if (cap_write_proc(c, pid) && !c->write_error) {
+		c->write_error = -EIO;
+		hk_err(c->cmd, "%s", hk_trace_errmsg(c->trace));
+	}
 	return v;
 }
 
@@ -371,6 +407,7 @@ static void cap_on_records(void *arg, uint32_t session, const struct hk_record *
 	struct hk_trace_rec out[HK_RECORDS_PER_MSG];
 	struct cap *c = arg;
 	struct cap_thread *thr;
+	struct cap_proc *proc;
 	size_t i, k;
 	int ret;
 
@@ -395,6 +432,9 @@ static void cap_on_records(void *arg, uint32_t session, const struct hk_record *
 		return;
 	c->kernel_lost = lost;
 	c->throttled = throttled;
+	/* A watch: new processes' PROC and MAP chunks go before the records. */
+	for (i = 0; c->t->nsegs && i < n; i++)
+		cap_proc(c, recs[i].pid);
 	for (i = 0; i < n; i += k) {
 		for (k = 0; k < HK_RECORDS_PER_MSG && i + k < n; k++) {
 			const struct hk_record *r = &recs[i + k];
@@ -412,14 +452,21 @@ static void cap_on_records(void *arg, uint32_t session, const struct hk_record *
 			w->flags = r->flags;
 			w->size = r->size;
 			w->kind = r->kind;	/* enum hk_trace_kind == enum hk_kind */
+			w->seg = r->seg;
+			w->seg_off = r->seg_off;
 			if (r->seq > c->max_seq || !c->received)
 				c->max_seq = r->seq;
 			c->received++;
-			thr = cap_thread(c, r->tid);
+			thr = cap_thread(c, c->t->nsegs ? r->pid : (uint32_t)c->t->pid, r->tid);
 			if (thr)
 				thr->records++;
-			if (!c->maps_stale && !cap_ip_known(c, r->ip))
+			if (c->t->nsegs) {
+				proc = cap_proc(c, r->pid);
+				if (proc)
+					proc->records++;
+			} else if (!c->maps_stale && !cap_ip_known(c, r->ip)) {
 				c->maps_stale = 1;
+			}
 		}
 		ret = hk_trace_write_records(c->trace, out, k);
 		if (ret && !c->write_error) {
@@ -455,6 +502,9 @@ static void cap_on_end(void *arg, uint32_t session, uint32_t reason, uint64_t lo
 		break;
 	case HK_END_TARGET_EXEC:
 		c->end_reason = HK_TRACE_END_TARGET_EXEC;
+		break;
+	case HK_END_SEGMENT_GONE:
+		c->end_reason = HK_TRACE_END_SEGMENT_GONE;
 		break;
 	default:
 		c->end_reason = HK_TRACE_END_KERNEL;
@@ -509,7 +559,7 @@ static int cap_write_meta(struct cap *c)
 
 	m.start_realtime_ns = hk_realtime_ns();
 	m.start_time_ns = c->start_ns;
-	m.pid = c->t->pid;
+	m.pid = c->t->pid;	/* 0 for a watch */
 	m.session_id = c->id;
 	m.mode = c->info.mode ? c->info.mode : HK_MODE_HWBP;
 	m.access = c->info.access;
@@ -518,12 +568,17 @@ static int cap_write_meta(struct cap *c)
 	m.buffer_records = c->info.buffer;
 	m.slots = c->info.slots;
 	m.flags = c->t->started ? HK_TRACE_META_F_RUN : 0;
+	if (c->t->nsegs)
+		m.flags |= HK_TRACE_META_F_WATCH;
 	if (!uname(&u)) {
 		/* fixed-size fields, NUL-padded; a cut name is still useful */
 		memcpy(m.machine, u.machine, strnlen(u.machine, sizeof(m.machine) - 1));
 		memcpy(m.kernel, u.release, strnlen(u.release, sizeof(m.kernel) - 1));
 	}
-	read_comm(c->t->pid, c->t->pid, m.comm, sizeof(m.comm));
+	if (c->t->nsegs)
+		snprintf(m.comm, sizeof(m.comm), "hkctl watch");
+	else
+		read_comm(c->t->pid, c->t->pid, m.comm, sizeof(m.comm));
 	return hk_trace_write_meta(c->trace, &m);
 }
 
@@ -563,7 +618,30 @@ static int cap_map_known(const struct cap *c, const struct hk_map *m)
  * Write the mappings the trace does not have yet: all of them at attach,
  * the new ones later (see cap_refresh_maps()).
  */
+static int cap_write_maps_of(struct cap *c, const struct hk_maps *maps, int watch);
+
 static int cap_write_maps(struct cap *c, const struct hk_maps *maps)
+{
+	return cap_write_maps_of(c, maps, 0);
+}
+
+/* A watch's process: PROC, then all its mappings (known ranges are per process). */
+static int cap_write_proc(struct cap *c, uint32_t pid)
+{
+	struct hk_trace_proc p = { .pid = pid };
+	struct hk_maps maps;
+	int ret;
+
+	read_comm(pid, pid, p.comm, sizeof(p.comm));
+	ret = hk_trace_write_proc(c->trace, &p);
+	if (ret || hk_maps_read(pid, &maps))
+		return ret;	/* gone already: its ips stay unresolved */
+	ret = cap_write_maps_of(c, &maps, 1);
+	hk_maps_free(&maps);
+	return ret;
+}
+
+static int cap_write_maps_of(struct cap *c, const struct hk_maps *maps, int watch)
 {
 	struct hk_trace_map tm, prev = { 0 };
 	const char *prev_path = NULL;
@@ -574,7 +652,7 @@ static int cap_write_maps(struct cap *c, const struct hk_maps *maps)
 	for (i = 0; i < maps->n; i++) {
 		const struct hk_map *m = &maps->v[i];
 
-		if (cap_map_known(c, m))
+		if (!watch && cap_map_known(c, m))
 			continue;
 		memset(&tm, 0, sizeof(tm));
 		tm.start = m->start;
@@ -598,6 +676,8 @@ static int cap_write_maps(struct cap *c, const struct hk_maps *maps)
 		ret = hk_trace_write_map(c->trace, &tm, m->path);
 		if (ret)
 			return ret;
+		if (watch)
+			continue;
 		v = realloc(c->known, (c->nknown + 1) * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
@@ -619,7 +699,7 @@ static void cap_refresh_maps(struct cap *c)
 {
 	struct hk_maps maps;
 
-	if (!c->maps_stale || hk_maps_read(c->t->pid, &maps))
+	if (c->t->nsegs || !c->maps_stale || hk_maps_read(c->t->pid, &maps))
 		return;
 	if (cap_write_maps(c, &maps) && !c->write_error) {
 		c->write_error = -EIO;
@@ -650,7 +730,7 @@ static int cap_write_threads(struct cap *c)
 		tt.tid = atoi(de->d_name);
 		tt.flags = HK_TRACE_THREAD_F_AT_ATTACH;
 		read_comm(c->t->pid, tt.tid, tt.comm, sizeof(tt.comm));
-		thr = cap_thread(c, tt.tid);
+		thr = cap_thread(c, c->t->pid, tt.tid);
 		if (thr)
 			thr->flags = HK_TRACE_THREAD_F_AT_ATTACH;
 		ret = hk_trace_write_thread(c->trace, &tt);
@@ -690,6 +770,8 @@ static int cap_resolve(struct cap *c, struct hk_regions *regions)
 	unsigned int i;
 	int ret;
 
+	if (c->t->nsegs)
+		return 0;	/* hkctl watch resolved the segments */
 	ret = hk_maps_read(c->t->pid, &maps);
 	if (ret) {
 		hk_err(c->cmd, "cannot read the mappings of pid %d: %s", (int)c->t->pid,
@@ -722,13 +804,30 @@ static int cap_attach(struct cap *c, const struct hk_regions *regions)
 		.page_budget = c->o->page_budget,
 		.nregions = regions->n,
 	};
+	struct hk_nl_seg *segs = NULL;
 	uint64_t (*r)[2];
 	size_t i;
 	int ret;
 
-	r = calloc(regions->n, sizeof(*r));
+	r = calloc(regions->n + 1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	if (c->t->nsegs) {
+		segs = calloc(c->t->nsegs, sizeof(*segs));
+		if (!segs) {
+			free(r);
+			return -ENOMEM;
+		}
+		for (i = 0; i < c->t->nsegs; i++) {
+			segs[i].major = c->t->segs[i].major;
+			segs[i].minor = c->t->segs[i].minor;
+			segs[i].ino = c->t->segs[i].ino;
+			segs[i].off = c->t->segs[i].off;
+			segs[i].len = c->t->segs[i].len;
+		}
+		req.nsegs = c->t->nsegs;
+		req.segs = segs;
+	}
 	for (i = 0; i < regions->n; i++) {
 		r[i][0] = regions->v[i].start;
 		r[i][1] = regions->v[i].len;
@@ -736,11 +835,13 @@ static int cap_attach(struct cap *c, const struct hk_regions *regions)
 	req.regions = (const uint64_t (*)[2])r;
 	ret = hk_nl_attach(&c->sess, &req, &ev, c->o->rcvbuf, &c->info);
 	free(r);
+	free(segs);
 	if (ret) {
 		if (ret == -ENOENT && !c->sess)
 			hk_nl_perror(NULL, c->cmd, "attach", ret);
 		else
-			hk_nl_perror(c->sess, c->cmd, "cannot attach", ret);
+			hk_nl_perror(c->sess, c->cmd, c->t->nsegs ? "cannot watch" : "cannot attach",
+				     ret);
 		return ret;
 	}
 	c->id = c->info.id;
@@ -754,13 +855,15 @@ static int cap_attach(struct cap *c, const struct hk_regions *regions)
 
 static void cap_status_line(struct cap *c, uint64_t now)
 {
-	struct hk_nl_session s;
+	struct hk_nl_session s = { 0 };
 	double dt = (now - c->last_status_ns) / 1e9;
 	uint32_t threads = 0;
 
 	memset(&s, 0, sizeof(s));
 	if (c->query && !hk_nl_get_session(c->query, c->id, &s))
 		threads = s.threads;
+	if (c->t->nsegs)
+		fprintf(stderr, "\r%s %s: %u processes,", hk_prog, c->cmd, s.procs);
 	if (c->info.mode == HK_MODE_PGPROT)
 		fprintf(stderr, "\r%s %s: page mode, %" PRIu64 " records, %.0f/s, lost %" PRIu64
 			", throttled %" PRIu64 ", %u of %u pages armed\033[K",
@@ -769,8 +872,9 @@ static void cap_status_line(struct cap *c, uint64_t now)
 			c->kernel_lost > cap_seq_gaps(c) ? c->kernel_lost : cap_seq_gaps(c),
 			c->throttled, s.armed, s.pages);
 	else
-		fprintf(stderr, "\r%s %s: %" PRIu64 " records, %.0f/s, lost %" PRIu64
+		fprintf(stderr, "%s%s %s: %" PRIu64 " records, %.0f/s, lost %" PRIu64
 			", throttled %" PRIu64 ", %u threads watched\033[K",
+			c->t->nsegs ? "" : "\r",
 			hk_prog, c->cmd, c->received,
 			dt > 0 ? (c->received - c->last_received) / dt : 0.0,
 			c->kernel_lost > cap_seq_gaps(c) ? c->kernel_lost : cap_seq_gaps(c),
@@ -813,6 +917,8 @@ static int cap_check_target(struct cap *c)
 {
 	int status;
 
+	if (c->t->nsegs)
+		return 0;	/* no target: the module ends a watch */
 	if (c->t->reap) {
 		if (!c->t->reaped && c->t->reap(c->t, &status) > 0) {
 			c->t->reaped = 1;
@@ -928,6 +1034,8 @@ static void cap_summary(struct cap *c, uint64_t end_ns)
 
 	if (c->status_shown)
 		fputc('\n', stderr);
+	if (c->t->nsegs)
+		fprintf(stderr, "%s %s: %zu processes took part\n", hk_prog, c->cmd, c->nprocs);
 	fprintf(stderr, "%s %s: %" PRIu64 " records from %zu threads in %.1f s; lost %" PRIu64
 		" (module %" PRIu64 ", sequence gaps %" PRIu64 ", socket overruns %" PRIu64
 		"), throttled %" PRIu64 "; %s; trace %s\n",
@@ -1015,6 +1123,19 @@ static int cap_write_header(struct cap *c, const struct hk_regions *regions)
 	for (i = 0; !ret && i < regions->n; i++)
 		ret = hk_trace_write_region(c->trace, regions->v[i].start, regions->v[i].len,
 					    regions->v[i].spec);
+	if (c->t->nsegs) {
+		/* regions in the segment-offset keys the analysis uses */
+		for (i = 0; !ret && i < c->t->nsegs; i++)
+			ret = hk_trace_write_region(c->trace,
+						    HK_TRACE_SEG_KEY(i + 1, c->t->segs[i].off),
+						    c->t->segs[i].len, c->t->segs[i].spec);
+		for (i = 0; !ret && i < c->t->npids; i++)
+			if (cap_proc(c, c->t->pids[i]) == NULL)
+				ret = -ENOMEM;
+		if (ret)
+			hk_err(c->cmd, "%s", hk_trace_errmsg(c->trace));
+		return ret;
+	}
 	/* a target gone already has no maps: its END will say why */
 	if (!ret && !hk_maps_read(c->t->pid, &maps)) {
 		ret = cap_write_maps(c, &maps);
@@ -1103,6 +1224,7 @@ out:
 	hk_nl_close(c.sess);
 	hk_regions_free(&regions);
 	free(c.threads);
+	free(c.procs);
 	free(c.known);
 	free(c.early);
 	close(sfd);

@@ -58,9 +58,22 @@ int hk_capture_parse_args(int argc, char *argv[], const char *cmd, const char *o
 			  void (*usage)(FILE *f), struct hk_capture_opts *o,
 			  struct hk_analysis_opts *ao);
 
+/* A segment of hkctl watch: its file, the offsets watched, the SPEC given. */
+struct hk_capture_seg {
+	uint32_t major, minor;
+	uint64_t ino;
+	uint64_t off, len;
+	char spec[256];
+};
+
 /* Hooks for hkctl run: called while the target is still stopped. */
 struct hk_capture_target {
-	pid_t pid;
+	pid_t pid;			/* 0 for a watch */
+	/* hkctl watch: the segments (instead of pid) and who maps them now */
+	size_t nsegs;
+	const struct hk_capture_seg *segs;
+	const pid_t *pids;
+	size_t npids;
 	int started;			/* hkctl run started it (META flag) */
 	/* Let the target run, once attached; 0 or -errno. NULL for attach. */
 	int (*resume)(struct hk_capture_target *t);

@@ -19,6 +19,8 @@ static const struct {
 	{ "analyze", analyze_main, "find missing barriers from ThreadSanitizer reports" },
 	{ "attach", attach_main, "capture a running process's accesses to a trace file" },
 	{ "run", run_main, "start a command and capture it from main()" },
+	{ "watch", watch_main, "capture shared memory segments in every process mapping them" },
+	{ "shm", shm_main, "list shared memory segments and the processes mapping them" },
 	{ "detach", detach_main, "end a capture session" },
 	{ "dump", dump_main, "print a trace file as text or JSON lines" },
 	{ "report", report_main, "the barrier report of a capture trace" },

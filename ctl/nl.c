@@ -129,6 +129,8 @@ static int hk_nl_parse_session(struct nlattr *nest, struct hk_nl_session *s)
 	s->armed = get_u32(tb[HK_SESSION_A_ARMED]);
 	s->arms = get_u64(tb[HK_SESSION_A_ARMS]);
 	s->uaccess = get_u64(tb[HK_SESSION_A_UACCESS]);
+	s->procs = get_u32(tb[HK_SESSION_A_PROCS]);
+	s->segments = get_u32(tb[HK_SESSION_A_SEGMENTS]);
 	if (!tb[HK_SESSION_A_REGIONS])
 		return 0;
 	nla_for_each_nested(r, tb[HK_SESSION_A_REGIONS], rem) {
@@ -186,6 +188,7 @@ static int hk_nl_valid_cb(struct nl_msg *msg, void *arg)
 			*(struct hk_nl_session *)nl->reply = s;
 		break;
 	case HK_CMD_ATTACH:
+	case HK_CMD_WATCH:
 		nl->session = get_u32(tb[HK_A_SESSION_ID]);
 		if (nl->attached) {
 			hk_nl_parse_session(tb[HK_A_SESSION], nl->attached);
@@ -407,6 +410,25 @@ static int hk_nl_put_attach(struct nl_msg *msg, const struct hk_nl_attach_req *r
 	struct nlattr *regions, *r, *opts;
 	size_t i;
 
+	if (req->nsegs) {
+		regions = nla_nest_start(msg, HK_A_SEGMENTS);
+		if (!regions)
+			return -EMSGSIZE;
+		for (i = 0; i < req->nsegs; i++) {
+			const struct hk_nl_seg *g = &req->segs[i];
+
+			r = nla_nest_start(msg, HK_A_SEGMENTS_SEGMENT);
+			if (!r || nla_put_u32(msg, HK_SEG_A_DEV_MAJOR, g->major) ||
+			    nla_put_u32(msg, HK_SEG_A_DEV_MINOR, g->minor) ||
+			    nla_put_u64(msg, HK_SEG_A_INO, g->ino) ||
+			    nla_put_u64(msg, HK_SEG_A_OFFSET, g->off) ||
+			    nla_put_u64(msg, HK_SEG_A_LEN, g->len))
+				return -EMSGSIZE;
+			nla_nest_end(msg, r);
+		}
+		nla_nest_end(msg, regions);
+		goto options;
+	}
 	if (nla_put_u32(msg, HK_A_PID, req->pid) ||
 	    (req->mode && nla_put_u32(msg, HK_A_MODE, req->mode)))
 		return -EMSGSIZE;
@@ -421,6 +443,7 @@ static int hk_nl_put_attach(struct nl_msg *msg, const struct hk_nl_attach_req *r
 		nla_nest_end(msg, r);
 	}
 	nla_nest_end(msg, regions);
+options:
 	opts = nla_nest_start(msg, HK_A_OPTIONS);
 	if (!opts ||
 	    (req->access && nla_put_u32(msg, HK_OPT_A_ACCESS, req->access)) ||
@@ -480,7 +503,7 @@ int hk_nl_attach(struct hk_nl **out, const struct hk_nl_attach_req *req,
 	 */
 	nl_socket_disable_seq_check(nl->sk);
 
-	msg = hk_nl_msg(nl, 0, HK_CMD_ATTACH);
+	msg = hk_nl_msg(nl, 0, req->nsegs ? HK_CMD_WATCH : HK_CMD_ATTACH);
 	if (!msg)
 		return -ENOMEM;
 	ret = hk_nl_put_attach(msg, req);

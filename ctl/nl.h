@@ -69,6 +69,8 @@ struct hk_nl_session {
 	uint32_t armed;			/* page mode: entries armed after the last pass */
 	uint64_t arms;			/* page mode: entries armed so far */
 	uint64_t uaccess;		/* page mode: faults taken in syscalls */
+	uint32_t procs;			/* watch: processes mapping a segment now */
+	uint32_t segments;		/* watch: segments watched */
 	uint32_t nregions;		/* regions reported (may exceed HK_NL_MAX_REGIONS) */
 	struct {
 		uint64_t start;
@@ -97,6 +99,16 @@ struct hk_nl_attach_req {
 	uint32_t page_budget;		/* page mode: faults/s; 0 = default */
 	size_t nregions;
 	const uint64_t (*regions)[2];	/* { start, len } */
+	/* A watch (HK_CMD_WATCH) instead of an attach when nsegs > 0. */
+	size_t nsegs;
+	const struct hk_nl_seg *segs;
+};
+
+/* One shared memory segment of a watch: its file and the offsets watched. */
+struct hk_nl_seg {
+	uint32_t major, minor;
+	uint64_t ino;
+	uint64_t off, len;
 };
 
 /*
@@ -112,7 +124,7 @@ struct hk_nl_events {
 };
 
 /*
- * Open a session handle and attach. @rcvbuf is the socket receive buffer
+ * Open a session handle and attach (or watch: req->nsegs). @rcvbuf is the socket receive buffer
  * asked for (a burst of records must fit while hkctl writes the file).
  * On success *out is the session handle and @s the session as attached.
  * On failure *out is still set when the kernel refused, so that

@@ -22,5 +22,7 @@ int dump_main(int argc, char *argv[]);
 int attach_main(int argc, char *argv[]);
 int run_main(int argc, char *argv[]);
 int detach_main(int argc, char *argv[]);
+int watch_main(int argc, char *argv[]);
+int shm_main(int argc, char *argv[]);
 
 #endif /* _HK_SUBCOMMANDS_H */

@@ -26,6 +26,7 @@ _Static_assert(sizeof(struct hk_trace_meta) == 192, "meta layout");
 _Static_assert(sizeof(struct hk_trace_region) == 24, "region layout");
 _Static_assert(sizeof(struct hk_trace_map) == 80, "map layout");
 _Static_assert(sizeof(struct hk_trace_thread) == 32, "thread layout");
+_Static_assert(sizeof(struct hk_trace_proc) == 32, "proc layout");
 _Static_assert(sizeof(struct hk_trace_rec) == 64, "record layout");
 _Static_assert(sizeof(struct hk_trace_lost) == 32, "lost layout");
 _Static_assert(sizeof(struct hk_trace_end) == 64, "end layout");
@@ -187,6 +188,11 @@ int hk_trace_write_map(struct hk_trace *t, const struct hk_trace_map *map, const
 	return ret;
 }
 
+int hk_trace_write_proc(struct hk_trace *t, const struct hk_trace_proc *proc)
+{
+	return hk_trace_put(t, HK_TRACE_PROC, proc, sizeof(*proc), NULL, 0);
+}
+
 int hk_trace_write_thread(struct hk_trace *t, const struct hk_trace_thread *thr)
 {
 	return hk_trace_put(t, HK_TRACE_THREAD, thr, sizeof(*thr), NULL, 0);
@@ -326,6 +332,11 @@ static int hk_trace_fill(struct hk_trace *t, const struct hk_trace_chunk *ch,
 		if (ch->length < sizeof(struct hk_trace_thread))
 			goto short_chunk;
 		item->thread = t->buf;
+		return 1;
+	case HK_TRACE_PROC:
+		if (ch->length < sizeof(struct hk_trace_proc))
+			goto short_chunk;
+		item->proc = t->buf;
 		return 1;
 	case HK_TRACE_RECORDS:
 		if (ch->length % t->record_size)
@@ -470,6 +481,7 @@ const char *hk_trace_end_reason_name(uint32_t reason)
 		[HK_TRACE_END_DETACHED] = "detached",
 		[HK_TRACE_END_KERNEL] = "ended by the module",
 		[HK_TRACE_END_ERROR] = "hkctl error",
+		[HK_TRACE_END_SEGMENT_GONE] = "segment removed",
 	};
 
 	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])

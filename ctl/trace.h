@@ -24,7 +24,7 @@
 
 #define HK_TRACE_MAGIC		"HKTRACE\0"
 #define HK_TRACE_VERSION_MAJOR	1
-#define HK_TRACE_VERSION_MINOR	1
+#define HK_TRACE_VERSION_MINOR	2
 
 /* File header: at offset 0, 32 bytes. */
 struct hk_trace_file_header {
@@ -52,6 +52,8 @@ enum hk_trace_chunk_type {
 	HK_TRACE_RECORDS = 5,	/* N * record_size bytes of struct hk_trace_rec */
 	HK_TRACE_LOST = 6,	/* struct hk_trace_lost: loss seen so far */
 	HK_TRACE_END = 7,	/* struct hk_trace_end: last chunk of a complete file */
+	HK_TRACE_PROC = 8,	/* struct hk_trace_proc: the MAP chunks after it are its
+				 * (minor 2, watch traces) */
 };
 
 /* Capture modes and armed access types; same values as the module's uapi. */
@@ -84,6 +86,8 @@ struct hk_trace_meta {
 	uint64_t reserved[5];
 };
 #define HK_TRACE_META_F_RUN	(1u << 0)	/* target started by hkctl run */
+#define HK_TRACE_META_F_WATCH	(1u << 1)	/* hkctl watch: many processes, pid 0,
+						 * regions are segment offsets */
 
 /* One watched address range and the SPEC it came from. 24 bytes + spec. */
 struct hk_trace_region {
@@ -109,6 +113,17 @@ struct hk_trace_map {
 };
 #define HK_TRACE_MAP_F_SHARED	(1u << 0)	/* MAP_SHARED ('s' in maps) */
 #define HK_TRACE_MAP_F_ELF	(1u << 1)	/* the file is an ELF object */
+
+/*
+ * A process of a watch trace. 32 bytes. MAP chunks that follow it, until
+ * the next PROC chunk, are this process's mappings.
+ */
+struct hk_trace_proc {
+	uint32_t pid;
+	uint32_t flags;			/* 0 */
+	char comm[16];
+	uint64_t reserved;
+};
 
 /* One thread of the target. 32 bytes. */
 struct hk_trace_thread {
@@ -143,7 +158,8 @@ struct hk_trace_rec {
 	uint32_t flags;			/* HK_TRACE_REC_F_*: the module's record flags */
 	uint16_t size;			/* access size in bytes */
 	uint8_t kind;			/* enum hk_trace_kind */
-	uint8_t reserved[5];
+	uint8_t seg;			/* HK_TRACE_REC_F_SEG: segment, from 1 */
+	uint32_t seg_off;		/* HK_TRACE_REC_F_SEG: offset of addr in it */
 };
 
 #define HK_TRACE_REC_F_IP_AFTER		(1u << 0)	/* ip is the instruction after the access */
@@ -151,6 +167,14 @@ struct hk_trace_rec {
 #define HK_TRACE_REC_F_ADDR_INEXACT	(1u << 2)	/* addr is the watched unit only */
 #define HK_TRACE_REC_F_PAGE		(1u << 3)	/* page mode: exact ip and addr, size 0 */
 #define HK_TRACE_REC_F_UACCESS		(1u << 4)	/* page mode: a syscall's copy; ip of the syscall */
+#define HK_TRACE_REC_F_SEG		(1u << 5)	/* watch: seg and seg_off are set */
+
+/*
+ * Where a watch trace's analysis puts segment offsets: segment S, offset O
+ * is the location HK_TRACE_SEG_KEY(S, O) for every process. REGION chunks
+ * of a watch trace use the same keys.
+ */
+#define HK_TRACE_SEG_KEY(seg, off)	((1ull << 62) | ((uint64_t)(seg) << 32) | (off))
 
 /* Loss counters; the last LOST chunk (or END) holds the totals. 32 bytes. */
 struct hk_trace_lost {
@@ -169,6 +193,7 @@ enum hk_trace_end_reason {
 	HK_TRACE_END_DETACHED = 5,	/* someone ran hkctl detach */
 	HK_TRACE_END_KERNEL = 6,	/* the module ended it (rmmod, error) */
 	HK_TRACE_END_ERROR = 7,		/* hkctl failed */
+	HK_TRACE_END_SEGMENT_GONE = 8,	/* watch: every segment was removed */
 };
 
 /* Last chunk of a complete file. 64 bytes. */
@@ -198,6 +223,7 @@ struct hk_trace_item {
 			const char *path;
 		} map;
 		const struct hk_trace_thread *thread;
+		const struct hk_trace_proc *proc;
 		struct {
 			const struct hk_trace_rec *recs;
 			size_t count;
@@ -215,6 +241,7 @@ int hk_trace_write_meta(struct hk_trace *t, const struct hk_trace_meta *meta);
 int hk_trace_write_region(struct hk_trace *t, uint64_t start, uint64_t len, const char *spec);
 int hk_trace_write_map(struct hk_trace *t, const struct hk_trace_map *map, const char *path);
 int hk_trace_write_thread(struct hk_trace *t, const struct hk_trace_thread *thr);
+int hk_trace_write_proc(struct hk_trace *t, const struct hk_trace_proc *proc);
 int hk_trace_write_records(struct hk_trace *t, const struct hk_trace_rec *recs, size_t n);
 int hk_trace_write_lost(struct hk_trace *t, const struct hk_trace_lost *lost);
 int hk_trace_write_end(struct hk_trace *t, const struct hk_trace_end *end);

@@ -33,6 +33,7 @@
 #include "hwbp_arch.h"
 #include "objects.h"
 #include "session.h"
+#include "watch.h"
 
 /**
  * hk_hwbp_hit - turn a hit of @bp on @thr into a record
@@ -49,6 +50,9 @@ void hk_hwbp_hit(struct hk_thread *thr, struct perf_event *bp,
 
 	if (READ_ONCE(s->state) != HK_S_LIVE || atomic_read(&s->end_req))
 		return;
+	/* A watched process that exec'd: its old watchpoints mean nothing. */
+	if (thr->proc && READ_ONCE(thr->proc->dead))
+		return;
 	atomic64_inc(&s->hits);
 	if (atomic_inc_return(&s->tick_hits) > s->budget_per_tick) {
 		atomic64_inc(&s->throttled);
@@ -62,6 +66,8 @@ void hk_hwbp_hit(struct hk_thread *thr, struct perf_event *bp,
 	rec.kind = hk_arch_kind(s->opts.access);
 	rec.pid = s->tgid_ns;
 	rec.tid = thr->tid_ns;
+	if (thr->proc)		/* a watch: the process, segment and offset */
+		hk_watch_record(thr, bp->attr.bp_addr, &rec);
 	rec.cpu = raw_smp_processor_id();
 	if (rec.size <= sizeof(value) &&
 	    !copy_from_user_nofault(&value, (const void __user *)bp->attr.bp_addr,

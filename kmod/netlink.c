@@ -25,6 +25,7 @@
 #include "compat.h"
 #include "netlink.h"
 #include "session.h"
+#include "watch.h"
 #include "uapi/hawkeyes.h"
 
 #ifdef HK_COMPAT_EXTACK_BUF
@@ -147,6 +148,10 @@ static int hk_nl_put_session(struct sk_buff *msg, struct hk_session *s)
 	     nla_put_u64_64bit(msg, HK_SESSION_A_ARMS, st.arms, HK_SESSION_A_PAD) ||
 	     nla_put_u64_64bit(msg, HK_SESSION_A_UACCESS, st.uaccess,
 			       HK_SESSION_A_PAD)))
+		return -EMSGSIZE;
+	if (s->watch &&
+	    (nla_put_u32(msg, HK_SESSION_A_PROCS, READ_ONCE(s->watch->nr_procs)) ||
+	     nla_put_u32(msg, HK_SESSION_A_SEGMENTS, s->watch->nr_segs)))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;
@@ -396,6 +401,43 @@ out:
 	return ret;
 }
 
+/* A whole-system watch of shared memory segments (watch.c). */
+static int hk_nl_watch(struct sk_buff *skb, struct genl_info *info)
+{
+	struct hk_attach_req req = {};
+	u32 id;
+	int ret;
+
+	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "watching shared memory across processes needs CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, HK_A_SEGMENTS)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "missing segments");
+		return -EINVAL;
+	}
+	req.mode = HK_MODE_HWBP;
+	req.portid = info->snd_portid;
+	req.net = genl_info_net(info);
+	ret = hk_nl_parse_options(info, &req.opts);
+	if (ret)
+		return ret;
+	ret = hk_watch_parse(info, &req);
+	if (ret)
+		goto out;
+	ret = hk_session_attach(&req, info->extack, &id);
+	if (ret)
+		goto out;
+	ret = hk_nl_reply_session(info, HK_CMD_WATCH, id);
+	if (ret == -ENOENT)
+		ret = 0;	/* ended already: END follows */
+out:
+	kfree(req.regions);
+	kfree(req.segs);
+	return ret;
+}
+
 static int hk_nl_detach(struct sk_buff *skb, struct genl_info *info)
 {
 	if (GENL_REQ_ATTR_CHECK(info, HK_A_SESSION_ID)) {
@@ -480,6 +522,12 @@ static const struct genl_ops hk_genl_ops[] = {
 		.dumpit	= hk_nl_dump_sessions,
 		.policy	= hk_session_id_nl_policy,
 		.maxattr = ARRAY_SIZE(hk_session_id_nl_policy) - 1,
+	},
+	{
+		.cmd	= HK_CMD_WATCH,
+		.doit	= hk_nl_watch,
+		.policy	= hk_watch_nl_policy,
+		.maxattr = HK_A_SEGMENTS,
 	},
 };
 

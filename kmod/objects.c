@@ -21,6 +21,7 @@ static const char *const hk_obj_names[HK_OBJ_MAX] = {
 	[HK_OBJ_BUFFER_BYTES]	= "buffer_bytes",
 	[HK_OBJ_TASK_WORKS]	= "task_works",
 	[HK_OBJ_ARMED_PAGES]	= "armed_pages",
+	[HK_OBJ_PROCS]		= "procs",
 };
 
 static struct dentry *hk_debugfs_dir;

@@ -17,6 +17,7 @@ enum hk_obj {
 	HK_OBJ_BUFFER_BYTES,	/* bytes in those buffers */
 	HK_OBJ_TASK_WORKS,	/* task_works queued, not yet run */
 	HK_OBJ_ARMED_PAGES,	/* page mode: PTEs/PMDs armed by our last pass */
+	HK_OBJ_PROCS,		/* struct hk_wproc allocated (watch) */
 	HK_OBJ_MAX,
 };
 

@@ -62,6 +62,7 @@
 #include "pgprot.h"
 #include "rights.h"
 #include "session.h"
+#include "watch.h"
 
 unsigned int hk_max_sessions = 8;
 module_param_named(max_sessions, hk_max_sessions, uint, 0644);
@@ -96,7 +97,6 @@ struct hk_tp {
 };
 
 static void hk_session_end(struct hk_session *s, u32 reason);
-static void hk_session_end_async(struct hk_session *s, u32 reason);
 
 /* ---- references ---------------------------------------------------- */
 
@@ -110,6 +110,7 @@ static void hk_session_free_work(struct work_struct *work)
 	kvfree(s->staged);
 	kvfree(s->units);
 	kfree(s->regions);
+	hk_watch_free(s->watch);
 	xa_destroy(&s->thread_xa);
 	put_pid_ns(s->pid_ns);
 	put_net(s->net);
@@ -137,6 +138,8 @@ static void hk_thread_put(struct hk_thread *thr)
 		return;
 	WARN_ON_ONCE(thr->listed);
 	put_task_struct(thr->task);
+	if (thr->proc)
+		hk_wproc_put(thr->proc);
 	hk_session_put(thr->s);
 	kfree_rcu(thr, rcu);
 	hk_obj_add(HK_OBJ_THREADS, -1);
@@ -190,14 +193,25 @@ static const struct hk_unit *hk_slot_unit(struct hk_session *s, u32 slot)
 	return &s->units[(s->window + slot) % s->nr_units];
 }
 
+/* The unit of @slot at @thr's address (a watch's processes differ). */
+static const struct hk_unit *hk_thr_unit(struct hk_session *s, struct hk_thread *thr,
+					 u32 slot, struct hk_unit *tmp)
+{
+	const struct hk_unit *u = hk_slot_unit(s, slot);
+
+	return thr->proc ? hk_watch_unit(thr->proc, u, tmp) : u;
+}
+
 static int hk_thread_arm(struct hk_session *s, struct hk_thread *thr)
 {
 	int armed = 0, err = 0;
+	struct hk_unit tmp;
 	u32 i;
 
 	lockdep_assert_held(&s->lock);
 	for (i = 0; i < s->slots; i++) {
-		struct perf_event *bp = hk_hwbp_register(s, thr, hk_slot_unit(s, i));
+		struct perf_event *bp = hk_hwbp_register(s, thr,
+							 hk_thr_unit(s, thr, i, &tmp));
 
 		if (IS_ERR(bp)) {
 			atomic_inc(&s->reg_fails);
@@ -262,7 +276,8 @@ static void hk_thread_tw_reg(struct callback_head *head)
 
 	mutex_lock(&s->lock);
 	if (s->state == HK_S_LIVE && !(current->flags & PF_EXITING) &&
-	    !xa_load(&s->thread_xa, thr->tid)) {
+	    !xa_load(&s->thread_xa, thr->tid) &&
+	    (!thr->proc || (thr->proc->listed && !READ_ONCE(thr->proc->dead)))) {
 		thr->tid_ns = task_pid_nr_ns(current, s->pid_ns);
 		if (!hk_thread_list(s, thr)) {
 			keep = true;
@@ -356,17 +371,27 @@ static void hk_probe_fork(void *data, struct task_struct *parent,
 		return;
 	rcu_read_lock();
 	list_for_each_entry_rcu(s, &hk_sessions, node) {
+		struct hk_wproc *proc = NULL;
 		struct hk_thread *thr;
 
-		/* Page mode watches the address space, not threads. */
-		if (s->tgid != child->tgid || READ_ONCE(s->state) != HK_S_LIVE ||
-		    s->mode == HK_MODE_PGPROT)
+		if (READ_ONCE(s->state) != HK_S_LIVE ||
+		    s->mode == HK_MODE_PGPROT)	/* page mode watches the address space */
 			continue;
+		if (s->watch) {
+			proc = hk_watch_proc_get(s, child->tgid);
+			if (!proc)
+				continue;
+		} else if (s->tgid != child->tgid) {
+			continue;
+		}
 		thr = hk_thread_new(s, child, GFP_ATOMIC);
 		if (!thr) {
+			if (proc)
+				hk_wproc_put(proc);
 			atomic_inc(&s->reg_fails);
 			continue;
 		}
+		thr->proc = proc;	/* takes over the reference */
 		init_task_work(&thr->tw_reg, hk_thread_tw_reg);
 		hk_tw_queued();
 		if (task_work_add(child, &thr->tw_reg, TWA_RESUME)) {
@@ -388,7 +413,7 @@ static void hk_probe_exit(void *data, struct task_struct *p)
 	list_for_each_entry_rcu(s, &hk_sessions, node) {
 		struct hk_thread *thr;
 
-		if (s->tgid != p->tgid)
+		if (s->watch ? !xa_load(&s->thread_xa, p->pid) : s->tgid != p->tgid)
 			continue;
 		thr = xa_load(&s->thread_xa, p->pid);
 		if (thr && !test_and_set_bit(HK_THR_EXIT_QUEUED, &thr->flags) &&
@@ -400,8 +425,11 @@ static void hk_probe_exit(void *data, struct task_struct *p)
 				hk_thread_put(thr);
 			}
 		}
-		/* signal->live drops before this tracepoint: 0 = last thread. */
-		if (!atomic_read(&p->signal->live))
+		/*
+		 * signal->live drops before this tracepoint: 0 = last thread.
+		 * A watch only loses the process (its next scan drops it).
+		 */
+		if (!s->watch && !atomic_read(&p->signal->live))
 			hk_session_end_async(s, HK_END_TARGET_EXIT);
 	}
 	rcu_read_unlock();
@@ -416,7 +444,9 @@ static void hk_probe_exec(void *data, struct task_struct *p, pid_t old_pid,
 		return;
 	rcu_read_lock();
 	list_for_each_entry_rcu(s, &hk_sessions, node)
-		if (s->tgid == p->tgid)
+		if (s->watch)
+			hk_watch_exec(s, p);
+		else if (s->tgid == p->tgid)
 			hk_session_end_async(s, HK_END_TARGET_EXEC);
 	rcu_read_unlock();
 }
@@ -494,6 +524,7 @@ static void hk_session_cover(struct hk_session *s)
 static void hk_session_rotate(struct hk_session *s)
 {
 	struct hk_thread *thr;
+	struct hk_unit tmp;
 	u32 i;
 
 	lockdep_assert_held(&s->lock);
@@ -503,7 +534,8 @@ static void hk_session_rotate(struct hk_session *s)
 			continue;
 		for (i = 0; i < s->slots; i++)
 			if (thr->bp[i] &&
-			    hk_hwbp_move(thr->bp[i], hk_slot_unit(s, i), thr->disabled))
+			    hk_hwbp_move(thr->bp[i], hk_thr_unit(s, thr, i, &tmp),
+					 thr->disabled))
 				atomic_inc(&s->reg_fails);
 	}
 	s->rotations++;
@@ -569,6 +601,8 @@ static void hk_session_work(struct work_struct *work)
 
 	if (READ_ONCE(s->state) != HK_S_LIVE)
 		return;
+	if (s->watch)
+		hk_watch_tick(s);	/* finds and drops processes, no lock held */
 	mutex_lock(&s->lock);
 	if (s->state == HK_S_LIVE) {
 		hk_session_reenable(s);
@@ -597,7 +631,7 @@ static void hk_session_end_work(struct work_struct *work)
 }
 
 /* Any context: end @s from a workqueue, once. */
-static void hk_session_end_async(struct hk_session *s, u32 reason)
+void hk_session_end_async(struct hk_session *s, u32 reason)
 {
 	/*
 	 * Hits from here on are moot (a new image after exec, a dead
@@ -693,7 +727,9 @@ static void hk_session_end(struct hk_session *s, u32 reason)
 
 /* ---- attach ----------------------------------------------------------- */
 
-static u32 hk_units_fill(const struct hk_region *r, u32 nr, struct hk_unit *u)
+/* Units of the regions; a watch's region i is an offset range of segment i + 1. */
+static u32 hk_units_fill(const struct hk_region *r, u32 nr, struct hk_unit *u,
+			 bool watch)
 {
 	u32 maxlen = hk_arch_max_len(), n = 0, i;
 
@@ -708,6 +744,7 @@ static u32 hk_units_fill(const struct hk_region *r, u32 nr, struct hk_unit *u)
 			if (u) {
 				u[n].addr = a;
 				u[n].len = len;
+				u[n].seg = watch ? i + 1 : 0;
 			}
 			a += len;
 			n++;
@@ -774,8 +811,12 @@ static struct task_struct *hk_target_get(u32 pid, struct netlink_ext_ack *extack
 	return task;
 }
 
-/* Arm every current thread of @task; new ones come through the fork probe. */
-static int hk_session_arm_threads(struct hk_session *s, struct task_struct *task)
+/*
+ * Arm every current thread of @task; new ones come through the fork probe.
+ * @proc: a watch's process (each new thread takes a reference), or NULL.
+ */
+int hk_session_arm_threads(struct hk_session *s, struct task_struct *task,
+			   struct hk_wproc *proc)
 {
 	struct task_struct **snap, *t;
 	int n, cnt, i, armed = 0, err = -ESRCH;
@@ -810,10 +851,16 @@ retry:
 		if ((t->flags & (PF_EXITING | PF_IO_WORKER)) ||
 		    xa_load(&s->thread_xa, t->pid))
 			continue;
+		if (proc && !proc->listed)
+			break;		/* dropped meanwhile */
 		thr = hk_thread_new(s, t, GFP_KERNEL);
 		if (!thr) {
 			err = -ENOMEM;
 			continue;
+		}
+		if (proc) {
+			refcount_inc(&proc->ref);
+			thr->proc = proc;
 		}
 		thr->tid_ns = task_pid_nr_ns(t, s->pid_ns);
 		if (hk_thread_list(s, thr)) {
@@ -883,7 +930,7 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 				       bytes, READ_ONCE(hk_max_region_bytes));
 		return -E2BIG;
 	}
-	nr_units = hk_units_fill(req->regions, req->nr_regions, NULL);
+	nr_units = hk_units_fill(req->regions, req->nr_regions, NULL, req->segs);
 	if (req->opts.slots > hk_arch_slots())
 		req->opts.slots = hk_arch_slots();
 	if (req->mode != HK_MODE_PGPROT && !req->opts.rotate_ms &&
@@ -902,6 +949,11 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 		return -ENOBUFS;
 	}
 
+	if (req->segs) {
+		/* A watch: CAP_SYS_ADMIN checked by the caller, no target. */
+		task = NULL;
+		goto alloc;
+	}
 	task = hk_target_get(req->pid, extack);
 	if (IS_ERR(task))
 		return PTR_ERR(task);
@@ -914,6 +966,7 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 	ret = hk_regions_check(task, req, extack);
 	if (ret)
 		goto err_task;
+alloc:
 
 	ret = -ENOMEM;
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
@@ -935,8 +988,12 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 	s->portid = req->portid;
 	s->owner = current_euid();
 	s->mode = req->mode;
-	s->tgid = task->tgid;
-	s->tgid_ns = task_tgid_nr_ns(task, s->pid_ns);
+	if (task) {
+		s->tgid = task->tgid;
+		s->tgid_ns = task_tgid_nr_ns(task, s->pid_ns);
+	} else if (hk_watch_new(s, req)) {
+		goto err_session;
+	}
 	s->opts = req->opts;
 	s->regions = kmemdup(req->regions, req->nr_regions * sizeof(*req->regions),
 			     GFP_KERNEL_ACCOUNT);
@@ -947,7 +1004,7 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 			     GFP_KERNEL_ACCOUNT);
 	if (!s->regions || !s->units || !s->staged)
 		goto err_session;
-	s->nr_units = hk_units_fill(req->regions, req->nr_regions, s->units);
+	s->nr_units = hk_units_fill(req->regions, req->nr_regions, s->units, req->segs);
 	s->slots = min(req->opts.slots, s->nr_units);
 	if (s->mode == HK_MODE_PGPROT) {
 		s->slots = 0;		/* no watchpoints, no rotation */
@@ -992,7 +1049,8 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 
 		list_for_each_entry(o, &hk_sessions, node) {
 			/* One that is only finishing holds no watchpoint. */
-			if (o->tgid == s->tgid && READ_ONCE(o->state) == HK_S_LIVE) {
+			if (s->tgid && o->tgid == s->tgid &&
+			    READ_ONCE(o->state) == HK_S_LIVE) {
 				NL_SET_ERR_MSG_FMT_MOD(extack,
 						       "process %u already has session %u",
 						       req->pid, o->id);
@@ -1013,10 +1071,15 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 	list_add_tail_rcu(&s->node, &hk_sessions);
 	mutex_unlock(&hk_sessions_lock);
 
-	if (s->mode == HK_MODE_PGPROT)
+	if (s->watch) {
+		/* Whoever maps the segments now; none yet is fine. */
+		hk_watch_scan(s);
+		ret = 0;
+	} else if (s->mode == HK_MODE_PGPROT) {
 		ret = hk_pgprot_start(s, task, extack);
-	else
-		ret = hk_session_arm_threads(s, task);
+	} else {
+		ret = hk_session_arm_threads(s, task, NULL);
+	}
 	if (ret) {
 		/* hk_pgprot_start() explains its own refusals. */
 		if (s->mode != HK_MODE_PGPROT) {
@@ -1030,7 +1093,8 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 		s->quiet = true;
 		hk_session_end(s, HK_END_ERROR);
 		hk_session_put(s);
-		put_task_struct(task);
+		if (task)
+			put_task_struct(task);
 		return ret;
 	}
 	/* Under the lock: hk_session_stop() cancels the timer after ENDING. */
@@ -1040,7 +1104,8 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 	mutex_unlock(&s->lock);
 	*id = s->id;
 	hk_session_put(s);
-	put_task_struct(task);
+	if (task)
+		put_task_struct(task);
 	return 0;
 
 err_unlock:
@@ -1048,8 +1113,43 @@ err_unlock:
 err_session:
 	hk_session_put(s);
 err_task:
-	put_task_struct(task);
+	if (task)
+		put_task_struct(task);
 	return ret;
+}
+
+/**
+ * hk_session_drop_proc - a watch's process leaves: disarm and forget it
+ * @s: the watch session
+ * @proc: a process on the watch's list
+ * Context: process, may sleep; no hawkeyes lock held (takes s->lock).
+ */
+void hk_session_drop_proc(struct hk_session *s, struct hk_wproc *proc)
+{
+	struct hk_thread *thr, *tmp;
+	LIST_HEAD(gone);
+
+	mutex_lock(&s->lock);
+	if (!proc->listed) {
+		mutex_unlock(&s->lock);
+		return;
+	}
+	proc->listed = false;
+	list_del_init(&proc->node);
+	xa_erase(&s->watch->proc_xa, proc->tgid);
+	s->watch->nr_procs--;
+	list_for_each_entry_safe(thr, tmp, &s->threads, node) {
+		if (thr->proc != proc)
+			continue;
+		hk_thread_unlist(s, thr);
+		list_add(&thr->node, &gone);
+	}
+	mutex_unlock(&s->lock);
+	list_for_each_entry_safe(thr, tmp, &gone, node) {
+		list_del_init(&thr->node);
+		hk_thread_put(thr);
+	}
+	hk_wproc_put(proc);	/* the list's reference */
 }
 
 /* ---- lookups and status ------------------------------------------------ */
@@ -1259,5 +1359,6 @@ void hk_session_exit(void)
 	rcu_barrier();
 	destroy_workqueue(hk_wq);
 	WARN_ON_ONCE(hk_obj_read(HK_OBJ_SESSIONS) || hk_obj_read(HK_OBJ_THREADS) ||
-		     hk_obj_read(HK_OBJ_WATCHPOINTS) || hk_obj_read(HK_OBJ_BUFFERS));
+		     hk_obj_read(HK_OBJ_WATCHPOINTS) || hk_obj_read(HK_OBJ_BUFFERS) ||
+		     hk_obj_read(HK_OBJ_PROCS));
 }

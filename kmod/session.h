@@ -19,11 +19,19 @@
 struct hk_pgprot;
 struct perf_event;
 struct pid_namespace;
+struct hk_watch;
+struct hk_wproc;
+struct hk_wseg_req;
 
-/* One naturally aligned watchpoint-sized piece of a region. */
+/*
+ * One naturally aligned watchpoint-sized piece of a region. In a watch
+ * (@seg > 0) @addr is the offset in segment @seg; each process has the
+ * unit at its own address (watch.c).
+ */
 struct hk_unit {
 	u64 addr;
 	u32 len;
+	u32 seg;
 };
 
 struct hk_region {
@@ -111,6 +119,7 @@ struct hk_session {
 	atomic_t end_req;
 	struct completion done;		/* end path finished */
 	bool quiet;			/* failed attach: no END message */
+	struct hk_watch *watch;		/* WATCH session (tgid 0), else NULL */
 };
 
 /**
@@ -122,6 +131,7 @@ struct hk_session {
 struct hk_thread {
 	struct hk_session *s;		/* holds a session reference */
 	struct task_struct *task;	/* holds a task reference */
+	struct hk_wproc *proc;		/* watch: its process, holds a reference */
 	pid_t tid;			/* init pid namespace */
 	pid_t tid_ns;			/* attacher's pid namespace */
 	refcount_t ref;
@@ -154,6 +164,8 @@ struct hk_attach_req {
 	u32 nr_regions;
 	u32 portid;
 	struct net *net;
+	struct hk_wseg_req *segs;	/* WATCH: owned by the caller, else NULL */
+	u32 nr_segs;
 };
 
 struct hk_session_stats {
@@ -180,6 +192,10 @@ void hk_session_put(struct hk_session *s);
 void hk_session_stats(struct hk_session *s, struct hk_session_stats *st);
 u32 hk_session_count(void);
 void hk_thread_throttle(struct hk_thread *thr);
+void hk_session_end_async(struct hk_session *s, u32 reason);
+int hk_session_arm_threads(struct hk_session *s, struct task_struct *task,
+			   struct hk_wproc *proc);
+void hk_session_drop_proc(struct hk_session *s, struct hk_wproc *proc);
 
 int hk_session_init(void);
 void hk_session_shutdown(void);	/* end every session, refuse new ones */

@@ -45,6 +45,14 @@
  * @HK_CMD_END: notification (kernel to the attaching socket only), the
  *	last message of a session: %HK_A_SESSION_ID, %HK_A_END_REASON,
  *	%HK_A_LOST, %HK_A_THROTTLED and the final %HK_A_SESSION.
+ * @HK_CMD_WATCH: doit; request: %HK_A_SEGMENTS, optional %HK_A_OPTIONS.
+ *	Needs CAP_SYS_ADMIN. Starts a whole-system session (a "watch") on
+ *	shared memory segments: every thread of every process that maps one
+ *	of them, now or later, gets the watchpoints; records carry the
+ *	segment and the offset in it (%HK_REC_F_SEG). Reply, notifications
+ *	and ending as for %HK_CMD_ATTACH; a watch also ends with
+ *	%HK_END_SEGMENT_GONE, and a process that exits, execs or unmaps only
+ *	leaves the watch.
  */
 enum hk_cmd {
 	HK_CMD_UNSPEC,
@@ -54,6 +62,7 @@ enum hk_cmd {
 	HK_CMD_GET_SESSION,
 	HK_CMD_RECORDS,
 	HK_CMD_END,
+	HK_CMD_WATCH,
 
 	__HK_CMD_MAX,
 };
@@ -80,6 +89,8 @@ enum hk_cmd {
  * @HK_A_END_REASON: u32, enum hk_end_reason
  * @HK_A_LIMITS: nest of enum hk_limit_attr (module parameters in force)
  * @HK_A_PAD: padding for u64 attributes
+ * @HK_A_SEGMENTS: nest, a list of %HK_A_SEGMENTS_SEGMENT nests, each with
+ *	enum hk_seg_attr (%HK_CMD_WATCH); at most %HK_MAX_SEGMENTS
  */
 enum hk_attr {
 	HK_A_UNSPEC,
@@ -97,6 +108,7 @@ enum hk_attr {
 	HK_A_END_REASON,
 	HK_A_LIMITS,
 	HK_A_PAD,
+	HK_A_SEGMENTS,
 
 	__HK_A_MAX,
 };
@@ -122,6 +134,37 @@ enum hk_region_attr {
 	__HK_REGION_A_MAX,
 };
 #define HK_REGION_A_MAX (__HK_REGION_A_MAX - 1)
+
+/* Type of the nests inside %HK_A_SEGMENTS. */
+#define HK_A_SEGMENTS_SEGMENT	1
+#define HK_MAX_SEGMENTS		64
+
+/**
+ * enum hk_seg_attr - one shared memory segment, inside %HK_A_SEGMENTS
+ * @HK_SEG_A_DEV_MAJOR: u32, major of the device of the segment's file
+ *	(st_dev of /dev/shm/NAME; SysV segments and memfds live on the
+ *	kernel's internal shm mount, which a memfd's fstat() shows)
+ * @HK_SEG_A_DEV_MINOR: u32, minor of that device
+ * @HK_SEG_A_INO: u64, inode number (st_ino; a SysV segment's is its shmid)
+ * @HK_SEG_A_OFFSET: u64, first byte to watch, offset in the segment
+ * @HK_SEG_A_LEN: u64, bytes to watch, > 0; offset + len <= 4 GiB
+ * @HK_SEG_A_PAD: padding
+ *
+ * Records of a segment carry its index in the list, from 1, in
+ * hk_record.seg and the offset of the unit in hk_record.seg_off.
+ */
+enum hk_seg_attr {
+	HK_SEG_A_UNSPEC,
+	HK_SEG_A_DEV_MAJOR,
+	HK_SEG_A_DEV_MINOR,
+	HK_SEG_A_INO,
+	HK_SEG_A_OFFSET,
+	HK_SEG_A_LEN,
+	HK_SEG_A_PAD,
+
+	__HK_SEG_A_MAX,
+};
+#define HK_SEG_A_MAX (__HK_SEG_A_MAX - 1)
 
 /**
  * enum hk_mode - capture mechanism
@@ -236,6 +279,11 @@ enum hk_opt_attr {
  * In page mode %HK_SESSION_A_HITS counts faults inside the regions,
  * %HK_SESSION_A_ROTATIONS re-arm passes and %HK_SESSION_A_THROTTLED
  * re-arms deferred by the budget.
+ * @HK_SESSION_A_PROCS: u32, watch only: processes mapping a segment now
+ * @HK_SESSION_A_SEGMENTS: u32, watch only: number of segments watched
+ *
+ * A watch reports %HK_SESSION_A_PID 0 and its segments' offset ranges as
+ * regions.
  */
 enum hk_session_attr {
 	HK_SESSION_A_UNSPEC,
@@ -267,6 +315,8 @@ enum hk_session_attr {
 	HK_SESSION_A_ARMED,
 	HK_SESSION_A_ARMS,
 	HK_SESSION_A_UACCESS,
+	HK_SESSION_A_PROCS,
+	HK_SESSION_A_SEGMENTS,
 
 	__HK_SESSION_A_MAX,
 };
@@ -299,6 +349,8 @@ enum hk_limit_attr {
  *	messages for good (not sent: there is nobody to send it to)
  * @HK_END_RMMOD: the module is being unloaded
  * @HK_END_ERROR: an internal error (out of memory while rearming)
+ * @HK_END_SEGMENT_GONE: watch: every watched segment was removed (SysV
+ *	IPC_RMID, shm_unlink, memfd closed) and no process maps it any more
  */
 enum hk_end_reason {
 	HK_END_UNSPEC,
@@ -308,6 +360,7 @@ enum hk_end_reason {
 	HK_END_SOCKET_CLOSED,
 	HK_END_RMMOD,
 	HK_END_ERROR,
+	HK_END_SEGMENT_GONE,
 
 	__HK_END_MAX,
 };
@@ -346,6 +399,9 @@ enum hk_kind {
  * @HK_REC_F_UACCESS: page mode: the kernel accessed the page on behalf
  *	of the thread (a syscall copying user memory); @ip is the user ip
  *	of the syscall, not of an access instruction
+ * @HK_REC_F_SEG: a watch record: @seg and @seg_off say which segment
+ *	and which offset in it @addr is; @addr is the virtual address in
+ *	process @pid
  */
 enum hk_record_flags {
 	HK_REC_F_IP_AFTER	= 1U << 0,
@@ -353,6 +409,7 @@ enum hk_record_flags {
 	HK_REC_F_ADDR_INEXACT	= 1U << 2,
 	HK_REC_F_PAGE		= 1U << 3,
 	HK_REC_F_UACCESS	= 1U << 4,
+	HK_REC_F_SEG		= 1U << 5,
 };
 
 /**
@@ -372,7 +429,9 @@ enum hk_record_flags {
  * @flags: enum hk_record_flags
  * @size: watched unit length in bytes: 1, 2, 4 or 8
  * @kind: enum hk_kind
- * @reserved: zero
+ * @seg: with %HK_REC_F_SEG, the segment's index in the WATCH request,
+ *	from 1; else 0
+ * @seg_off: with %HK_REC_F_SEG, offset in the segment of @addr; else 0
  */
 struct hk_record {
 	__u64 time_ns;
@@ -386,7 +445,8 @@ struct hk_record {
 	__u32 flags;
 	__u16 size;
 	__u8  kind;
-	__u8  reserved[5];
+	__u8  seg;
+	__u32 seg_off;
 };
 
 #endif /* _UAPI_HAWKEYES_H */
