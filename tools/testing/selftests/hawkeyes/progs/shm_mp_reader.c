@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The reader side of shm_mp.h: flag, then data. */
+#include "shm_mp.h"
+
+int main(int argc, char *argv[])
+{
+	struct shm_mp *m;
+	long i = 0, stale = 0;
+	double end;
+
+	if (argc != 4)
+		return 2;
+	m = shm_mp_map(argv[1], 0);
+	end = shm_mp_now() + atof(argv[3]);
+	if (!strcmp(argv[2], "plain")) {
+		while (shm_mp_now() < end) {
+			int f = READ_ONCE(m->flag);	/* @r_flag */
+			int d = READ_ONCE(m->data);	/* @r_data */
+
+			stale += d < f;
+			i++;
+			SHM_MP_NEXT_ROUND();
+			usleep(200);
+		}
+	} else if (!strcmp(argv[2], "fence")) {
+		while (shm_mp_now() < end) {
+			int f = READ_ONCE(m->flag);
+			int d;
+
+			atomic_thread_fence(memory_order_seq_cst);
+			d = READ_ONCE(m->data);
+			stale += d < f;
+			i++;
+			SHM_MP_NEXT_ROUND();
+			usleep(200);
+		}
+	} else {
+		return 2;
+	}
+	printf("rounds %ld stale %ld\n", i, stale);
+	return 0;
+}

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hkctl watch: whole-system capture of a POSIX shm segment shared by two
+ * separate programs (progs/shm_mp_writer.c, progs/shm_mp_reader.c).
+ *
+ *  - mp_plain: the writer maps the segment before the watch starts, the
+ *    reader only after (it must still be captured): one MP finding whose
+ *    store side is in the writer's source and load side in the reader's,
+ *    each side named by process; exit status 1.
+ *  - mp_fence: the same with seq_cst fences: no finding, exit status 0.
+ *  - unprivileged: hkctl watch as uid 1000 is refused with the module's
+ *    CAP_SYS_ADMIN message.
+ *  - kill_reader: the reader is SIGKILLed mid-capture; the writer keeps
+ *    running and finishes, the watch runs to its duration and ends
+ *    cleanly, every module object is gone afterwards.
+ *  - unlink_ends: once the writer exited and the segment is shm_unlink()ed
+ *    the watch ends on its own ("segment removed") long before --duration.
+ *
+ * Lines are taken from the "@marker" comments of the installed sources.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#define SEG	"hk_shm_test"
+
+static char progs_dir[PATH_MAX];
+
+static const char *progs(void)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (progs_dir[0])
+		return progs_dir;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
+	snprintf(progs_dir, sizeof(progs_dir), "%s/progs", n > 0 ? dirname(self) : ".");
+	return progs_dir;
+}
+
+/* Start argv with stdout/stderr to files; uid > 0: as that user. */
+static pid_t start(const char *const argv[], const char *out, const char *err, uid_t uid)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid)
+		return pid;
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	dup2(fd, 1);
+	fd = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	dup2(fd, 2);
+	if (uid && (setgid(uid) || setuid(uid)))
+		_exit(126);
+	execvp(argv[0], (char *const *)argv);
+	_exit(127);
+}
+
+static int finish(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (!f)
+		return strdup("");
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, n + 1);
+	if (buf && fread(buf, 1, n, f) != (size_t)n)
+		buf[0] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* "FILE.c:LINE" of marker @name in progs/FILE.c. */
+static void site(const char *file, const char *name, char *buf, size_t size)
+{
+	char path[PATH_MAX + 32], needle[64];
+	char *src, *hit, *p;
+	unsigned int line = 1;
+
+	snprintf(path, sizeof(path), "%s/%s", progs(), file);
+	src = slurp(path);
+	snprintf(needle, sizeof(needle), "@%s */", name);
+	hit = strstr(src, needle);
+	for (p = src; hit && p < hit; p++)
+		line += *p == '\n';
+	snprintf(buf, size, "%s:%u", file, hit ? line : 0);
+	free(src);
+}
+
+/* Module objects still alive, after up to 3 s for the deferred frees. */
+static unsigned long objects_left(void)
+{
+	unsigned long sum = 0;
+	int tries;
+
+	for (tries = 0; tries < 30; tries++) {
+		char *s = slurp("/sys/kernel/debug/hawkeyes/objects"), *p = s;
+
+		sum = 0;
+		while (p && *p) {
+			p = strchr(p, ' ');
+			if (!p)
+				break;
+			sum += strtoul(p + 1, &p, 10);
+		}
+		free(s);
+		if (!sum)
+			break;
+		usleep(100000);
+	}
+	return sum;
+}
+
+FIXTURE(shm) {
+	char dir[64];
+	char prog_w[PATH_MAX + 32], prog_r[PATH_MAX + 32];
+	char out[8][PATH_MAX + 64];
+};
+
+FIXTURE_SETUP(shm)
+{
+	int i;
+
+	snprintf(self->dir, sizeof(self->dir), "/tmp/hk_shm.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(self->prog_w, sizeof(self->prog_w), "%s/shm_mp_writer", progs());
+	snprintf(self->prog_r, sizeof(self->prog_r), "%s/shm_mp_reader", progs());
+	for (i = 0; i < 8; i++)
+		snprintf(self->out[i], sizeof(self->out[i]), "%s/f%d", self->dir, i);
+	shm_unlink("/" SEG);
+}
+
+FIXTURE_TEARDOWN(shm)
+{
+	char cmd[128];
+
+	shm_unlink("/" SEG);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
+	system(cmd);
+}
+
+/* out: 0 writer, 1 reader, 2 report, 3 hkctl stderr, 4 trace */
+static int mp(struct __test_metadata *_metadata, FIXTURE_DATA(shm) *self, const char *variant,
+	      char **report, char **err)
+{
+	const char *w[] = { self->prog_w, "/" SEG, variant, "8", NULL };
+	const char *r[] = { self->prog_r, "/" SEG, variant, "4", NULL };
+	const char *h[] = { "hkctl", "watch", "--shm", "posix:" SEG, "--access", "rw",
+			    "-d", "5s", "-o", self->out[4], "--no-status", NULL };
+	pid_t pw, pr, ph;
+	int rc, i;
+
+	pw = start(w, self->out[0], NULL, 0);
+	for (i = 0; i < 500 && access("/dev/shm/" SEG, F_OK); i++)
+		usleep(10000);
+	ph = start(h, self->out[2], self->out[3], 0);
+	sleep(1);		/* the reader maps the segment after the watch began */
+	pr = start(r, self->out[1], NULL, 0);
+	rc = finish(ph);
+	EXPECT_EQ(0, finish(pr));
+	EXPECT_EQ(0, finish(pw));
+	*report = slurp(self->out[2]);
+	*err = slurp(self->out[3]);
+	return rc;
+}
+
+TEST_F_TIMEOUT(shm, mp_plain, 300)
+{
+	char wd[64], wf[64], rf[64], rd[64], line[160];
+	char *report, *err;
+	int rc = mp(_metadata, self, "plain", &report, &err);
+
+	site("shm_mp_writer.c", "w_data", wd, sizeof(wd));
+	site("shm_mp_writer.c", "w_flag", wf, sizeof(wf));
+	site("shm_mp_reader.c", "r_flag", rf, sizeof(rf));
+	site("shm_mp_reader.c", "r_data", rd, sizeof(rd));
+	TH_LOG("%s%s", err, report);
+	EXPECT_EQ(1, rc);
+	EXPECT_NE(NULL, strstr(err, "2 processes took part"));
+	EXPECT_NE(NULL, strstr(report, "1 finding(s), 1 porting"));
+	EXPECT_NE(NULL, strstr(report, "] MP (message passing"));
+	EXPECT_NE(NULL, strstr(report, "(shm_mp_writer) main thread: store then store"));
+	EXPECT_NE(NULL, strstr(report, "(shm_mp_reader) main thread: load then load"));
+	snprintf(line, sizeof(line), "first:  %s ", wd);
+	EXPECT_NE(NULL, strstr(report, line));
+	snprintf(line, sizeof(line), "second: %s ", wf);
+	EXPECT_NE(NULL, strstr(report, line));
+	snprintf(line, sizeof(line), "first:  %s ", rf);
+	EXPECT_NE(NULL, strstr(report, line));
+	snprintf(line, sizeof(line), "second: %s ", rd);
+	EXPECT_NE(NULL, strstr(report, line));
+	EXPECT_EQ(0, objects_left());
+	free(report);
+	free(err);
+}
+
+TEST_F_TIMEOUT(shm, mp_fence, 300)
+{
+	char *report, *err;
+	int rc = mp(_metadata, self, "fence", &report, &err);
+
+	TH_LOG("%s%s", err, report);
+	EXPECT_EQ(0, rc);
+	EXPECT_NE(NULL, strstr(err, "2 processes took part"));
+	EXPECT_NE(NULL, strstr(report, "0 finding(s)"));
+	EXPECT_EQ(NULL, strstr(report, "unresolved records"));
+	EXPECT_EQ(0, objects_left());
+	free(report);
+	free(err);
+}
+
+TEST_F_TIMEOUT(shm, unprivileged, 120)
+{
+	const char *w[] = { self->prog_w, "/" SEG, "plain", "3", NULL };
+	const char *h[] = { "hkctl", "watch", "--shm", "posix:" SEG, "-d", "1s", "-o",
+			    "/tmp/hk_shm_unpriv.trace", "--no-status", NULL };
+	char *err;
+	int i;
+	pid_t pw = start(w, self->out[0], NULL, 0);
+
+	for (i = 0; i < 500 && access("/dev/shm/" SEG, F_OK); i++)
+		usleep(10000);
+	EXPECT_EQ(2, finish(start(h, self->out[2], self->out[3], 1000)));
+	err = slurp(self->out[3]);
+	TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "needs CAP_SYS_ADMIN"));
+	EXPECT_EQ(0, finish(pw));
+	EXPECT_EQ(0, objects_left());
+	free(err);
+}
+
+TEST_F_TIMEOUT(shm, kill_reader, 300)
+{
+	const char *w[] = { self->prog_w, "/" SEG, "plain", "7", NULL };
+	const char *r[] = { self->prog_r, "/" SEG, "plain", "7", NULL };
+	const char *h[] = { "hkctl", "watch", "--shm", "posix:" SEG, "--access", "rw",
+			    "-d", "5s", "-o", self->out[4], "--no-status", "--no-report", NULL };
+	char *err, *wout;
+	pid_t pw, pr, ph;
+	int i;
+
+	pw = start(w, self->out[0], NULL, 0);
+	for (i = 0; i < 500 && access("/dev/shm/" SEG, F_OK); i++)
+		usleep(10000);
+	pr = start(r, self->out[1], NULL, 0);
+	ph = start(h, self->out[2], self->out[3], 0);
+	sleep(2);
+	kill(pr, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, finish(pr));
+	EXPECT_EQ(0, finish(ph));
+	EXPECT_EQ(0, finish(pw));
+	err = slurp(self->out[3]);
+	wout = slurp(self->out[0]);
+	TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "duration elapsed"));
+	EXPECT_NE(NULL, strstr(wout, "rounds "));
+	EXPECT_EQ(0, objects_left());
+	free(err);
+	free(wout);
+}
+
+TEST_F_TIMEOUT(shm, unlink_ends, 300)
+{
+	const char *w[] = { self->prog_w, "/" SEG, "plain", "2", NULL };
+	const char *h[] = { "hkctl", "watch", "--shm", "posix:" SEG, "-d", "60s", "-o",
+			    self->out[4], "--no-status", "--no-report", NULL };
+	struct timespec t0, t1;
+	pid_t pw, ph;
+	char *err;
+	int i;
+
+	pw = start(w, self->out[0], NULL, 0);
+	for (i = 0; i < 500 && access("/dev/shm/" SEG, F_OK); i++)
+		usleep(10000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ph = start(h, self->out[2], self->out[3], 0);
+	EXPECT_EQ(0, finish(pw));
+	EXPECT_EQ(0, shm_unlink("/" SEG));
+	EXPECT_EQ(0, finish(ph));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	err = slurp(self->out[3]);
+	TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "segment removed"));
+	EXPECT_LT(t1.tv_sec - t0.tv_sec, 30);
+	EXPECT_EQ(0, objects_left());
+	free(err);
+}
+
+TEST_HARNESS_MAIN
