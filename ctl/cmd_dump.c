@@ -28,10 +28,12 @@ static void dump_usage(FILE *f)
 		"                      regions, mappings, threads and lost counts, then one\n"
 		"                      record per line:\n"
 		"                        time_ns pid tid cpu ip addr size kind value flags\n"
-		"                      (ip, addr, value and flags in hex)\n"
+		"                      (ip, addr, value and flags in hex); records of\n"
+		"                      'hkctl watch' end in \"seg S+OFF\": segment S, offset\n"
 		"  -f, --format json   one JSON object per record and line, with the keys\n"
 		"                      time_ns, pid, tid, cpu, ip, addr, size, kind, value,\n"
-		"                      flags; numbers are JSON numbers, kind is \"R\", \"W\"\n"
+		"                      flags (and seg, seg_off for 'hkctl watch' records);\n"
+		"                      numbers are JSON numbers, kind is \"R\", \"W\"\n"
 		"                      or \"RW\". Nothing else is printed on stdout.\n"
 		"  -h, --help          this text\n"
 		"\n"
@@ -44,20 +46,27 @@ static void dump_usage(FILE *f)
 		hk_prog);
 }
 
+/* Watch records add "seg S+0xOFF": the location common to every process. */
 static void dump_text_record(const struct hk_trace_rec *r)
 {
-	printf("%" PRIu64 " %u %u %u 0x%" PRIx64 " 0x%" PRIx64 " %u %s 0x%" PRIx64 " 0x%x\n",
+	printf("%" PRIu64 " %u %u %u 0x%" PRIx64 " 0x%" PRIx64 " %u %s 0x%" PRIx64 " 0x%x",
 	       r->time_ns, r->pid, r->tid, r->cpu, r->ip, r->addr, r->size,
 	       hk_trace_kind_name(r->kind), r->value, r->flags);
+	if (r->flags & HK_TRACE_REC_F_SEG)
+		printf(" seg %u+0x%x", r->seg, r->seg_off);
+	putchar('\n');
 }
 
 static void dump_json_record(const struct hk_trace_rec *r)
 {
 	printf("{\"time_ns\":%" PRIu64 ",\"pid\":%u,\"tid\":%u,\"cpu\":%u,\"ip\":%" PRIu64
 	       ",\"addr\":%" PRIu64 ",\"size\":%u,\"kind\":\"%s\",\"value\":%" PRIu64
-	       ",\"flags\":%u}\n",
+	       ",\"flags\":%u",
 	       r->time_ns, r->pid, r->tid, r->cpu, r->ip, r->addr, r->size,
 	       hk_trace_kind_name(r->kind), r->value, r->flags);
+	if (r->flags & HK_TRACE_REC_F_SEG)
+		printf(",\"seg\":%u,\"seg_off\":%u", r->seg, r->seg_off);
+	printf("}\n");
 }
 
 static void dump_text_build_id(const struct hk_trace_map *m)
@@ -90,7 +99,8 @@ static void dump_text_item(const struct hk_trace_item *it)
 		printf("# hawkeyes trace: pid %u (%.*s), session %u, mode %s%s\n", m->pid,
 		       (int)sizeof(m->comm), m->comm, m->session_id,
 		       m->mode == HK_TRACE_MODE_PGPROT ? "page" : "hwbp",
-		       m->flags & HK_TRACE_META_F_RUN ? ", started by hkctl run" : "");
+		       m->flags & HK_TRACE_META_F_RUN ? ", started by hkctl run" :
+		       m->flags & HK_TRACE_META_F_WATCH ? ", hkctl watch" : "");
 		printf("# host: %.*s %.*s; start %" PRIu64 " ns (realtime %" PRIu64 ")\n",
 		       (int)sizeof(m->machine), m->machine, (int)sizeof(m->kernel), m->kernel,
 		       m->start_time_ns, m->start_realtime_ns);
@@ -111,6 +121,10 @@ static void dump_text_item(const struct hk_trace_item *it)
 		       it->map.hdr->offset, it->map.hdr->bias);
 		dump_text_build_id(it->map.hdr);
 		printf(" %s\n", it->map.path);
+		break;
+	case HK_TRACE_PROC:
+		printf("# proc %u %.*s (maps below)\n", it->proc->pid,
+		       (int)sizeof(it->proc->comm), it->proc->comm);
 		break;
 	case HK_TRACE_THREAD:
 		printf("# thread %u %.*s%s records %" PRIu64 "\n", it->thread->tid,

@@ -449,7 +449,7 @@ static inline bool hk_objects_zero(char *why, size_t len)
 {
 	static const char *const names[] = {
 		"sessions", "threads", "watchpoints", "buffers", "task_works",
-		"armed_pages",
+		"armed_pages", "procs",
 	};
 	uint64_t end = hk_now_ms() + 3000;
 	size_t i;
