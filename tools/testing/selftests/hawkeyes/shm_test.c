@@ -15,6 +15,12 @@
  *    cleanly, every module object is gone afterwards.
  *  - unlink_ends: once the writer exited and the segment is shm_unlink()ed
  *    the watch ends on its own ("segment removed") long before --duration.
+ *  - sysv_offsets, memfd_offsets: a System V segment, and a memfd handed
+ *    to a second process over a Unix socket; the second process maps it
+ *    after the watch began, at another address: both are captured and
+ *    their records agree on the segment offsets (progs/shm_kinds.c).
+ *    hkctl shm lists the SysV segment.
+ *  - all_capped: --shm all with --max-bytes 8 watches 8 bytes and says so.
  *
  * Lines are taken from the "@marker" comments of the installed sources.
  */
@@ -27,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -309,6 +316,179 @@ TEST_F_TIMEOUT(shm, unlink_ends, 300)
 	EXPECT_LT(t1.tv_sec - t0.tv_sec, 30);
 	EXPECT_EQ(0, objects_left());
 	free(err);
+}
+
+/*
+ * From 'hkctl dump TRACE': the address each of the first two processes
+ * had for segment offsets 0 and 8. Returns the number of processes seen
+ * with seg records; addr[p][k] is 0 when process p had no record at 8k.
+ */
+static int seg_addrs(const char *trace, const char *tmp, unsigned int pid[2],
+		     unsigned long long addr[2][2])
+{
+	const char *d[] = { "hkctl", "dump", trace, NULL };
+	char line[512];
+	int n = 0, i;
+	FILE *f;
+
+	memset(addr, 0, 2 * sizeof(addr[0]));
+	if (finish(start(d, tmp, NULL, 0)))
+		return -1;
+	f = fopen(tmp, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long a;
+		unsigned int p, seg, off;
+
+		if (line[0] == '#' ||
+		    sscanf(line, "%*u %u %*u %*u %*x %llx %*u %*s %*x %*x seg %u+%x", &p, &a,
+			   &seg, &off) != 4 || seg != 1 || (off != 0 && off != 8))
+			continue;
+		for (i = 0; i < n && pid[i] != p; i++)
+			;
+		if (i == n) {
+			if (n == 2)
+				continue;
+			pid[n++] = p;
+		}
+		addr[i][off / 8] = a;
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Both processes stored at offsets 0 and 8, each at its own address. */
+static void expect_offsets_agree(struct __test_metadata *_metadata, const char *trace,
+				 const char *tmp)
+{
+	unsigned long long addr[2][2];
+	unsigned int pid[2];
+
+	ASSERT_EQ(2, seg_addrs(trace, tmp, pid, addr));
+	TH_LOG("pid %u: 0x%llx 0x%llx; pid %u: 0x%llx 0x%llx", pid[0], addr[0][0], addr[0][1],
+	       pid[1], addr[1][0], addr[1][1]);
+	EXPECT_NE(0, addr[0][0]);
+	EXPECT_NE(0, addr[1][0]);
+	EXPECT_EQ(addr[0][0] + 8, addr[0][1]);
+	EXPECT_EQ(addr[1][0] + 8, addr[1][1]);
+	EXPECT_NE(addr[0][0], addr[1][0]);
+}
+
+/* Wait until @path holds @prefix; its number after the prefix, or -1. */
+static long wait_line(const char *path, const char *prefix)
+{
+	long v = -1;
+	int i;
+
+	for (i = 0; i < 1000 && v < 0; i++) {
+		char *s = slurp(path), *p = strstr(s, prefix);
+
+		if (p)
+			v = atol(p + strlen(prefix));
+		free(s);
+		if (v < 0)
+			usleep(10000);
+	}
+	return v;
+}
+
+#define SYSV_KEY	"0x4b1d0008"
+
+TEST_F_TIMEOUT(shm, sysv_offsets, 300)
+{
+	char kinds[PATH_MAX + 32], spec[32], *list, *err;
+	const char *c[] = { kinds, "sysv-create", SYSV_KEY, "6", NULL };
+	const char *a[] = { kinds, "sysv-attach", SYSV_KEY, "4", NULL };
+	const char *h[] = { "hkctl", "watch", "--shm", "sysv:" SYSV_KEY, "-d", "4s", "-o",
+			    self->out[4], "--no-status", "--no-report", NULL };
+	const char *l[] = { "hkctl", "shm", NULL };
+	pid_t pc, pa, ph;
+	long id;
+
+	snprintf(kinds, sizeof(kinds), "%s/shm_kinds", progs());
+	pc = start(c, self->out[0], NULL, 0);
+	id = wait_line(self->out[0], "id ");
+	ASSERT_LE(0, id);
+	/* hkctl shm lists it with its creator */
+	EXPECT_EQ(0, finish(start(l, self->out[5], NULL, 0)));
+	list = slurp(self->out[5]);
+	TH_LOG("%s", list);
+	snprintf(spec, sizeof(spec), "sysv-id:%ld ", id);
+	EXPECT_NE(NULL, strstr(list, spec));
+	ph = start(h, self->out[2], self->out[3], 0);
+	sleep(1);
+	pa = start(a, self->out[1], NULL, 0);
+	EXPECT_EQ(0, finish(ph));
+	EXPECT_EQ(0, finish(pa));
+	EXPECT_EQ(0, finish(pc));
+	err = slurp(self->out[3]);
+	TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "2 processes took part"));
+	expect_offsets_agree(_metadata, self->out[4], self->out[6]);
+	EXPECT_EQ(0, shmctl(id, IPC_RMID, NULL));
+	EXPECT_EQ(0, objects_left());
+	free(list);
+	free(err);
+}
+
+TEST_F_TIMEOUT(shm, memfd_offsets, 300)
+{
+	char kinds[PATH_MAX + 32], sock[PATH_MAX + 64], spec[64], *err;
+	const char *sv[] = { kinds, "memfd-serve", sock, "6", NULL };
+	const char *rc[] = { kinds, "memfd-recv", sock, "4", NULL };
+	const char *h[] = { "hkctl", "watch", "--shm", spec, "-d", "4s", "-o", self->out[4],
+			    "--no-status", "--no-report", NULL };
+	pid_t ps, pr, ph;
+	long fd;
+
+	snprintf(kinds, sizeof(kinds), "%s/shm_kinds", progs());
+	snprintf(sock, sizeof(sock), "%s/sock", self->dir);
+	ps = start(sv, self->out[0], NULL, 0);
+	fd = wait_line(self->out[0], "fd ");
+	ASSERT_LE(0, fd);
+	snprintf(spec, sizeof(spec), "memfd:%d:%ld", (int)ps, fd);
+	ph = start(h, self->out[2], self->out[3], 0);
+	sleep(1);
+	pr = start(rc, self->out[1], NULL, 0);	/* gets the memfd over the socket */
+	EXPECT_EQ(0, finish(ph));
+	EXPECT_EQ(0, finish(pr));
+	EXPECT_EQ(0, finish(ps));
+	err = slurp(self->out[3]);
+	TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "2 processes took part"));
+	expect_offsets_agree(_metadata, self->out[4], self->out[6]);
+	EXPECT_EQ(0, objects_left());
+	free(err);
+}
+
+/* --shm all with --max-bytes: the cap is applied and said. */
+TEST_F_TIMEOUT(shm, all_capped, 300)
+{
+	char kinds[PATH_MAX + 32], *err, *dump;
+	const char *c[] = { kinds, "sysv-create", SYSV_KEY, "4", NULL };
+	const char *h[] = { "hkctl", "watch", "--shm", "all", "--max-bytes", "8", "-d", "2s",
+			    "-o", self->out[4], "--no-status", "--no-report", NULL };
+	const char *d[] = { "hkctl", "dump", self->out[4], NULL };
+	pid_t pc;
+	long id;
+
+	snprintf(kinds, sizeof(kinds), "%s/shm_kinds", progs());
+	pc = start(c, self->out[0], NULL, 0);
+	id = wait_line(self->out[0], "id ");
+	ASSERT_LE(0, id);
+	EXPECT_EQ(0, finish(start(h, self->out[2], self->out[3], 0)));
+	EXPECT_EQ(0, finish(pc));
+	EXPECT_EQ(0, finish(start(d, self->out[5], NULL, 0)));
+	err = slurp(self->out[3]);
+	dump = slurp(self->out[5]);
+	TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "watching 8 of 16 bytes (--max-bytes)"));
+	EXPECT_NE(NULL, strstr(dump, " seg 1+0x0\n"));
+	EXPECT_EQ(NULL, strstr(dump, " seg 1+0x8\n"));
+	EXPECT_EQ(0, shmctl(id, IPC_RMID, NULL));
+	EXPECT_EQ(0, objects_left());
+	free(err);
+	free(dump);
 }
 
 TEST_HARNESS_MAIN
