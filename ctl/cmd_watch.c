@@ -194,6 +194,11 @@ int watch_main(int argc, char *argv[])
 		       hk_prog);
 		return HK_EXIT_ERROR;
 	}
+	if (o.mode == HK_MODE_PGPROT || o.page_budget) {
+		hk_err("watch", "--mode page is not available for watch yet: it uses hardware "
+		       "watchpoints");
+		return HK_EXIT_ERROR;
+	}
 	if (!nargs && !all) {
 		hk_err("watch", "no --shm given: say which segments to watch ('%s shm' lists them)",
 		       hk_prog);
