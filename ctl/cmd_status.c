@@ -58,6 +58,9 @@ static void status_session(const struct hk_nl_session *s, void *arg)
 		printf("  page mode: %u pages, %u armed now, %" PRIu64 " arms, budget %u faults/s, %"
 		       PRIu64 " faults in syscalls\n",
 		       s->pages, s->armed, s->arms, s->page_budget, s->uaccess);
+	if (s->segments)
+		printf("  watch: %u segments (regions are their offset ranges), %u processes "
+		       "mapping them now\n", s->segments, s->procs);
 }
 
 int status_main(int argc, char *argv[])
