@@ -37,6 +37,7 @@
 #include "maps.h"
 #include "nl.h"
 #include "region.h"
+#include "shm.h"
 #include "subcommands.h"
 #include "trace.h"
 #include "util.h"
@@ -303,6 +304,7 @@ struct cap {
 	uint64_t last_lost_written;
 	uint64_t next_lost_ns;		/* LOST chunks at most once a second */
 	uint64_t next_flush_ns;		/* file flushed once a second */
+	uint64_t next_mappers_ns;	/* watch: mappers looked for once a second */
 	int write_error;
 	/* threads seen */
 	struct cap_thread *threads;
@@ -913,6 +915,33 @@ static void cap_note_loss(struct cap *c, uint64_t now)
 	hk_trace_write_lost(c->trace, &l);
 }
 
+/*
+ * A watch: every second (every N seconds for N segments), PROC and MAP
+ * chunks for processes that map a segment now, so that their maps are in the trace even when hkctl gets
+ * to their first records only after they exited.
+ */
+static void cap_watch_mappers(struct cap *c, uint64_t now)
+{
+	struct hk_shm s;
+	size_t i, k;
+
+	if (!c->t->nsegs || now < c->next_mappers_ns)
+		return;
+	/* one scan of /proc/PID/maps per segment: about one a second in all */
+	c->next_mappers_ns = now + CAPTURE_STATUS_NS * c->t->nsegs;
+	for (i = 0; i < c->t->nsegs; i++) {
+		memset(&s, 0, sizeof(s));
+		s.kind = c->t->segs[i].kind;
+		s.major = c->t->segs[i].major;
+		s.minor = c->t->segs[i].minor;
+		s.ino = c->t->segs[i].ino;
+		hk_shm_mappers(&s);
+		for (k = 0; k < s.npids; k++)
+			cap_proc(c, s.pids[k]);
+		hk_shm_free(&s);
+	}
+}
+
 static int cap_check_target(struct cap *c)
 {
 	int status;
@@ -972,6 +1001,7 @@ static int cap_loop(struct cap *c, int sfd)
 			c->next_status_ns = now + CAPTURE_STATUS_NS;
 		}
 		cap_note_loss(c, now);
+		cap_watch_mappers(c, now);
 		/*
 		 * A record's ip in no known mapping: read the maps now, while
 		 * the mapping (a JIT page, a dlopen) most likely still exists;

@@ -60,6 +60,7 @@ int hk_capture_parse_args(int argc, char *argv[], const char *cmd, const char *o
 
 /* A segment of hkctl watch: its file, the offsets watched, the SPEC given. */
 struct hk_capture_seg {
+	int kind;			/* enum hk_shm_kind */
 	uint32_t major, minor;
 	uint64_t ino;
 	uint64_t off, len;

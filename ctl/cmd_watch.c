@@ -104,6 +104,7 @@ static int watch_add(const char *arg, struct hk_capture_seg *g, pid_t **pids, si
 		len = *left;
 	}
 	*left -= len;
+	g->kind = s.kind;
 	g->major = s.major;
 	g->minor = s.minor;
 	g->ino = s.ino;
