@@ -56,6 +56,7 @@ enum {
 	OPT_SLOTS,
 	OPT_MODE,
 	OPT_PAGE_BUDGET,
+	OPT_DISCOVER,
 	OPT_RCVBUF,
 	OPT_STATUS,
 	OPT_NO_STATUS,
@@ -74,6 +75,7 @@ const struct option hk_capture_longopts[] = {
 	{ "slots", required_argument, NULL, OPT_SLOTS },
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "page-budget", required_argument, NULL, OPT_PAGE_BUDGET },
+	{ "discover", required_argument, NULL, OPT_DISCOVER },
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
 	{ "status", no_argument, NULL, OPT_STATUS },
 	{ "no-status", no_argument, NULL, OPT_NO_STATUS },
@@ -106,12 +108,16 @@ void hk_capture_help(FILE *f)
 		"                      A SPEC that matches nothing is an error that names it.\n"
 		"  -o, --output FILE   trace file (default %s; overwritten)\n"
 		"  -d, --duration T    stop after T (seconds, or with ms/s/m/h suffix)\n"
-		"      --mode hwbp|page\n"
+		"      --mode hwbp|page|auto\n"
 		"                      capture mechanism: hardware watchpoints (default;\n"
 		"                      a few exact addresses at a time, rotated) or page\n"
 		"                      protection (x86-64: every page of the regions faults\n"
 		"                      on its next access, re-armed every 10 ms within\n"
-		"                      --page-budget; exact ip and address, R or W)\n"
+		"                      --page-budget; exact ip and address, R or W); auto:\n"
+		"                      page mode for --discover into FILE.discovery, then\n"
+		"                      watchpoints on the 8-byte locations it saw accessed\n"
+		"                      by two or more threads, at least one writing\n"
+		"      --discover T    auto: length of the discovery (default 2s)\n"
 		"      --page-budget N at most N faults per second in page mode (default:\n"
 		"                      the module's page_budget, %u); pages not re-armed\n"
 		"                      for it are counted as throttled\n"
@@ -192,15 +198,20 @@ int hk_capture_parse_opt(struct hk_capture_opts *o, const char *cmd, int c, cons
 		} else if (!strcmp(arg, "page")) {
 			o->mode = HK_MODE_PGPROT;
 		} else if (!strcmp(arg, "auto")) {
-			hk_err(cmd, "--mode auto (page discovery, then watchpoints) is not implemented yet; use hwbp or page");
-			return -EINVAL;
+			o->mode = HK_CAPTURE_MODE_AUTO;
 		} else {
-			hk_err(cmd, "--mode '%s': expected hwbp or page", arg);
+			hk_err(cmd, "--mode '%s': expected hwbp, page or auto", arg);
 			return -EINVAL;
 		}
 		return 0;
 	case OPT_PAGE_BUDGET:
 		return parse_u32(cmd, "page-budget", arg, 1, 1, HK_MAX_BUDGET, &o->page_budget);
+	case OPT_DISCOVER:
+		if (hk_parse_duration(arg, 1000000000ull, &o->discover_ns) || !o->discover_ns) {
+			hk_err(cmd, "--discover '%s': expected a time > 0 such as 2, 500ms", arg);
+			return -EINVAL;
+		}
+		return 0;
 	case OPT_ROTATE:
 		o->rotate_set = 1;
 		if (!strcmp(arg, "off")) {
@@ -1218,7 +1229,7 @@ static int cap_session(struct cap *c, const struct hk_regions *regions, int sfd)
 	return ret;
 }
 
-int hk_capture(const char *cmd, struct hk_capture_target *t, const struct hk_capture_opts *o)
+static int cap_one(const char *cmd, struct hk_capture_target *t, const struct hk_capture_opts *o)
 {
 	struct hk_regions regions = { 0 };
 	struct cap c = { .cmd = cmd, .o = o, .t = t };
@@ -1260,4 +1271,166 @@ out:
 	close(sfd);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	return ret ? HK_EXIT_ERROR : HK_EXIT_OK;
+}
+
+/* ---- --mode auto ---------------------------------------------------- */
+
+struct cap_loc {
+	uint64_t addr;			/* 8-byte granule */
+	uint32_t tid[2];		/* first two threads seen */
+	int writes;
+};
+
+static int cap_loc_cmp(const void *a, const void *b)
+{
+	const struct cap_loc *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/*
+ * The 8-byte locations of the discovery trace @path accessed by two or
+ * more threads, at least one of them writing (page records only: syscall
+ * copies say nothing about the thread's own instructions). Sorted by
+ * address into @out (at most @max); returns how many there are in all,
+ * or a negative errno.
+ */
+static int cap_shared_locations(const char *cmd, const char *path, uint64_t *out, int max)
+{
+	struct cap_loc *loc = NULL, key, *l;
+	size_t n = 0, cap = 0, i;
+	struct hk_trace_item it;
+	struct hk_trace *t;
+	int ret, found = 0;
+
+	ret = hk_trace_open(path, &t);
+	if (ret) {
+		hk_err(cmd, "%s", t ? hk_trace_errmsg(t) : strerror(-ret));
+		hk_trace_close(t);
+		return ret;
+	}
+	while ((ret = hk_trace_next(t, &it)) > 0) {
+		if (it.type != HK_TRACE_RECORDS)
+			continue;
+		for (i = 0; i < it.records.count; i++) {
+			const struct hk_trace_rec *r = &it.records.recs[i];
+
+			if (!(r->flags & HK_TRACE_REC_F_PAGE) || (r->flags & HK_TRACE_REC_F_UACCESS))
+				continue;
+			key.addr = r->addr & ~7ull;
+			l = n ? bsearch(&key, loc, n, sizeof(*loc), cap_loc_cmp) : NULL;
+			if (!l) {
+				if (n == cap) {
+					cap = cap ? 2 * cap : 256;
+					l = realloc(loc, cap * sizeof(*loc));
+					if (!l) {
+						ret = -ENOMEM;
+						goto out;
+					}
+					loc = l;
+				}
+				l = &loc[n++];
+				memset(l, 0, sizeof(*l));
+				l->addr = key.addr;
+				l->tid[0] = r->tid;
+				qsort(loc, n, sizeof(*loc), cap_loc_cmp);
+				l = bsearch(&key, loc, n, sizeof(*loc), cap_loc_cmp);
+			} else if (l->tid[0] != r->tid && !l->tid[1]) {
+				l->tid[1] = r->tid;
+			}
+			l->writes += r->kind == HK_TRACE_KIND_W;
+		}
+	}
+	if (ret < 0) {
+		hk_err(cmd, "%s", hk_trace_errmsg(t));
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (!loc[i].tid[1] || !loc[i].writes)
+			continue;
+		if (found < max)
+			out[found] = loc[i].addr;
+		found++;
+	}
+	ret = found;
+out:
+	free(loc);
+	hk_trace_close(t);
+	return ret;
+}
+
+/*
+ * --mode auto: page mode over the regions for --discover (its trace is
+ * OUTPUT.discovery), then hardware watchpoints on the locations shared
+ * by two or more threads with at least one writer (trace OUTPUT), for
+ * the rest of --duration. Each trace's header says its mode, each page
+ * record carries HK_TRACE_REC_F_PAGE.
+ */
+static int cap_auto(const char *cmd, struct hk_capture_target *t, const struct hk_capture_opts *o)
+{
+	static char specs[HK_CAPTURE_AUTO_MAX][40];
+	struct hk_capture_opts d = *o, f = *o;
+	uint64_t addrs[HK_CAPTURE_AUTO_MAX];
+	char *dpath;
+	int ret, n, i;
+
+	if (asprintf(&dpath, "%s.discovery", o->output) < 0)
+		return HK_EXIT_ERROR;
+	d.mode = HK_MODE_PGPROT;
+	d.access = HK_ACCESS_RW;	/* a shared location needs its readers too */
+	d.output = dpath;
+	d.duration_ns = o->discover_ns ? o->discover_ns : HK_CAPTURE_DEFAULT_DISCOVER_NS;
+	if (o->duration_ns && d.duration_ns >= o->duration_ns)
+		d.duration_ns = o->duration_ns / 2;
+	fprintf(stderr, "%s %s: auto: discovery in page mode for %.1f s (trace %s)\n",
+		hk_prog, cmd, d.duration_ns / 1e9, dpath);
+	ret = cap_one(cmd, t, &d);
+	if (ret != HK_EXIT_OK)
+		goto out;
+	if (t->end_reason != HK_TRACE_END_DURATION) {
+		fprintf(stderr, "%s %s: auto: the capture ended during discovery (%s): no "
+			"watchpoint phase\n", hk_prog, cmd, hk_trace_end_reason_name(t->end_reason));
+		/* the report reads OUTPUT: let it be the discovery */
+		if (rename(dpath, o->output))
+			ret = HK_EXIT_ERROR;
+		goto out;
+	}
+	n = cap_shared_locations(cmd, dpath, addrs, HK_CAPTURE_AUTO_MAX);
+	if (n < 0) {
+		ret = HK_EXIT_ERROR;
+		goto out;
+	}
+	fprintf(stderr, "%s %s: auto: %d shared location%s (>= 2 threads, >= 1 writer)%s", hk_prog,
+		cmd, n, n == 1 ? "" : "s", n ? ":" : "");
+	for (i = 0; i < n && i < HK_CAPTURE_AUTO_MAX; i++) {
+		snprintf(specs[i], sizeof(specs[i]), "0x%" PRIx64 "+8", addrs[i]);
+		f.specs[i] = specs[i];
+		fprintf(stderr, " %s", specs[i]);
+	}
+	if (n > HK_CAPTURE_AUTO_MAX)
+		fprintf(stderr, " (watching the first %d)", HK_CAPTURE_AUTO_MAX);
+	fputc('\n', stderr);
+	if (n) {
+		f.nspecs = n < HK_CAPTURE_AUTO_MAX ? n : HK_CAPTURE_AUTO_MAX;
+	} else {
+		fprintf(stderr, "%s %s: auto: watching the whole regions with watchpoints instead\n",
+			hk_prog, cmd);
+	}
+	f.mode = HK_MODE_HWBP;
+	f.page_budget = 0;
+	f.duration_ns = o->duration_ns ? o->duration_ns - d.duration_ns : 0;
+	t->resume = NULL;	/* running since the discovery attached */
+	fprintf(stderr, "%s %s: auto: watchpoints%s (trace %s)\n", hk_prog, cmd,
+		f.duration_ns ? "" : " until the end", o->output);
+	ret = cap_one(cmd, t, &f);
+out:
+	free(dpath);
+	return ret;
+}
+
+int hk_capture(const char *cmd, struct hk_capture_target *t, const struct hk_capture_opts *o)
+{
+	if (o->mode == HK_CAPTURE_MODE_AUTO)
+		return cap_auto(cmd, t, o);
+	return cap_one(cmd, t, o);
 }

@@ -15,6 +15,10 @@
 #define HK_CAPTURE_MAX_SPECS	64
 #define HK_CAPTURE_DEFAULT_OUT	"hawkeyes.trace"
 #define HK_CAPTURE_DEFAULT_RCVBUF	(8u << 20)
+/* --mode auto: page-mode discovery, then watchpoints on shared locations */
+#define HK_CAPTURE_MODE_AUTO	100
+#define HK_CAPTURE_DEFAULT_DISCOVER_NS	(2000000000ull)
+#define HK_CAPTURE_AUTO_MAX	16	/* focus regions (module max_regions) */
 
 struct hk_capture_opts {
 	const char *specs[HK_CAPTURE_MAX_SPECS];
@@ -27,7 +31,9 @@ struct hk_capture_opts {
 	uint32_t budget;
 	uint32_t buffer;		/* records */
 	uint32_t slots;
-	uint32_t mode;			/* enum hk_mode, 0 = module default (hwbp) */
+	uint32_t mode;			/* enum hk_mode, 0 = module default (hwbp),
+					 * or HK_CAPTURE_MODE_AUTO */
+	uint64_t discover_ns;		/* auto: length of the page-mode discovery */
 	uint32_t page_budget;		/* page mode: faults/s, 0 = module default */
 	uint64_t rcvbuf;		/* netlink socket receive buffer, bytes */
 	int status_line;		/* -1 auto (stderr is a terminal), 0 off, 1 on */

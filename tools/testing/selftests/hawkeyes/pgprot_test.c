@@ -449,4 +449,54 @@ TEST_F_TIMEOUT(pgprot, hkctl_attach, 180)
 	unlink("/tmp/pg.trace");
 }
 
+/*
+ * --mode auto: of 100 globals only g[17] (one writer, one reader) and g[73]
+ * (two writers) are shared; page-mode discovery must find exactly those
+ * two, and the watchpoint phase must watch exactly them.
+ */
+TEST(auto_mode)
+{
+	char cmd[1024], path[600], want[128], *out, *p, *line, *save;
+	unsigned long long addr, g = 0, s1, s2;
+	unsigned long n = 0, other = 0;
+	int st;
+
+#ifndef __x86_64__
+	SKIP(return, "page mode is x86-64 only");
+#endif
+	hk_prog_path("shared100", path, sizeof(path));
+	snprintf(cmd, sizeof(cmd),
+		 "hkctl run -r g --mode auto --discover 3 -d 6 --access rw --no-status "
+		 "--no-report -o /tmp/auto.trace -- %s 8 >/tmp/auto.out 2>/tmp/auto.err", path);
+	st = sh(cmd, NULL);
+	sh("cat /tmp/auto.out", &out);
+	ASSERT_EQ(1, sscanf(out, "g %llx", &g)) TH_LOG("%s", out);
+	sh("cat /tmp/auto.err", &out);
+	TH_LOG("%s", out);
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	s1 = g + 17 * 2048;
+	s2 = g + 73 * 2048;
+	snprintf(want, sizeof(want), "auto: 2 shared locations (>= 2 threads, >= 1 writer): "
+		 "0x%llx+8 0x%llx+8\n", s1, s2);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("want %s", want);
+
+	ASSERT_EQ(0, sh("hkctl dump /tmp/auto.trace.discovery | head -1", &out));
+	EXPECT_NE(NULL, strstr(out, "mode page")) TH_LOG("%s", out);
+	ASSERT_EQ(0, sh("hkctl dump /tmp/auto.trace | head -1", &out));
+	EXPECT_NE(NULL, strstr(out, "mode hwbp")) TH_LOG("%s", out);
+	ASSERT_EQ(0, sh("hkctl dump --format json /tmp/auto.trace", &out));
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		p = strstr(line, "\"addr\":");
+		if (!p || sscanf(p, "\"addr\":%llu", &addr) != 1)
+			continue;
+		n++;
+		other += addr != s1 && addr != s2;
+	}
+	TH_LOG("watchpoint phase: %lu records, %lu elsewhere", n, other);
+	EXPECT_LT(0, n);
+	EXPECT_EQ(0, other);
+	unlink("/tmp/auto.trace");
+	unlink("/tmp/auto.trace.discovery");
+}
+
 TEST_HARNESS_MAIN
