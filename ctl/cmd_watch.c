@@ -195,9 +195,10 @@ int watch_main(int argc, char *argv[])
 		       hk_prog);
 		return HK_EXIT_ERROR;
 	}
-	if (o.mode == HK_MODE_PGPROT || o.page_budget) {
-		hk_err("watch", "--mode page is not available for watch yet: it uses hardware "
-		       "watchpoints");
+	if (o.mode == HK_MODE_PGPROT || o.mode == HK_CAPTURE_MODE_AUTO || o.page_budget ||
+	    o.discover_ns) {
+		hk_err("watch", "--mode page/auto is not available for watch yet: it uses "
+		       "hardware watchpoints");
 		return HK_EXIT_ERROR;
 	}
 	if (!nargs && !all) {
