@@ -293,7 +293,18 @@ TEST_F_TIMEOUT(pgprot, safety, 300)
 	/* "touch" wrote the heap: the sums differ, the shadow agrees */
 	TH_LOG("sum before %s sum after %s", strtok(sum0, "\n"), strtok(sum1, "\n"));
 
-	after = target_speed(&self->t, 200);
+	/*
+	 * A page left armed would cost one fault, which best-of-5 hides:
+	 * armed_pages above is the real check. This one catches a target
+	 * that stays slow; the shared TCG host has slow spells of its own
+	 * (up to 6x measured, on both kernels), so up to 3 tries.
+	 */
+	for (int k = 0; k < 3; k++) {
+		after = target_speed(&self->t, 200);
+		if (after < 3 * fast + 20)
+			break;
+		TH_LOG("after detach %lu ns per access: again", after);
+	}
 	TH_LOG("ns per access: unwatched %lu, armed %lu, after detach %lu",
 	       fast, slow, after);
 	EXPECT_LT(after, 3 * fast + 20);
