@@ -24,6 +24,7 @@
 
 #include "compat.h"
 #include "netlink.h"
+#include "objects.h"
 #include "session.h"
 #include "watch.h"
 #include "uapi/hawkeyes.h"
@@ -79,6 +80,11 @@ static const struct nla_policy hk_session_id_nl_policy[HK_A_SESSION_ID + 1] = {
 	[HK_A_SESSION_ID] = NLA_POLICY_FULL_RANGE(NLA_U32, &hk_id_range),
 };
 
+static const struct nla_policy hk_add_regions_nl_policy[HK_A_SESSION_ID + 1] = {
+	[HK_A_REGIONS]	= NLA_POLICY_NESTED_ARRAY(hk_region_nl_policy),
+	[HK_A_SESSION_ID] = NLA_POLICY_FULL_RANGE(NLA_U32, &hk_id_range),
+};
+
 /* ---- message fill helpers ----------------------------------------- */
 
 static int hk_nl_put_regions(struct sk_buff *msg, int type,
@@ -106,6 +112,7 @@ static int hk_nl_put_session(struct sk_buff *msg, struct hk_session *s)
 {
 	struct hk_session_stats st;
 	struct nlattr *nest;
+	int ret;
 
 	hk_session_stats(s, &st);
 	nest = nla_nest_start(msg, HK_A_SESSION);
@@ -117,12 +124,17 @@ static int hk_nl_put_session(struct sk_buff *msg, struct hk_session *s)
 	    nla_put_u32(msg, HK_SESSION_A_ACCESS, s->opts.access) ||
 	    nla_put_u32(msg, HK_SESSION_A_ROTATE_MS, st.rotate_ms) ||
 	    nla_put_u32(msg, HK_SESSION_A_BUDGET, s->opts.budget) ||
-	    nla_put_u32(msg, HK_SESSION_A_BUFFER, s->opts.buffer) ||
-	    nla_put_u32(msg, HK_SESSION_A_SLOTS, s->slots) ||
-	    hk_nl_put_regions(msg, HK_SESSION_A_REGIONS, s->regions, s->nr_regions) ||
-	    nla_put_u64_64bit(msg, HK_SESSION_A_REGION_BYTES, s->region_bytes,
-			      HK_SESSION_A_PAD) ||
-	    nla_put_u32(msg, HK_SESSION_A_UNITS, s->nr_units) ||
+	    nla_put_u32(msg, HK_SESSION_A_BUFFER, s->opts.buffer))
+		return -EMSGSIZE;
+	/* HK_CMD_ADD_REGIONS replaces these under s->lock; nla_put never sleeps. */
+	mutex_lock(&s->lock);
+	ret = nla_put_u32(msg, HK_SESSION_A_SLOTS, s->slots) ||
+	      hk_nl_put_regions(msg, HK_SESSION_A_REGIONS, s->regions, s->nr_regions) ||
+	      nla_put_u64_64bit(msg, HK_SESSION_A_REGION_BYTES, s->region_bytes,
+				HK_SESSION_A_PAD) ||
+	      nla_put_u32(msg, HK_SESSION_A_UNITS, s->nr_units);
+	mutex_unlock(&s->lock);
+	if (ret ||
 	    nla_put_u32(msg, HK_SESSION_A_THREADS, st.threads) ||
 	    nla_put_u32(msg, HK_SESSION_A_WATCHPOINTS, st.nr_wp) ||
 	    nla_put_u64_64bit(msg, HK_SESSION_A_HITS, st.hits, HK_SESSION_A_PAD) ||
@@ -389,6 +401,8 @@ static int hk_nl_attach(struct sk_buff *skb, struct genl_info *info)
 	ret = hk_session_attach(&req, info->extack, &id);
 	if (ret)
 		goto out;
+	if (READ_ONCE(hk_test_reply_delay_ms))	/* no lock held: see objects.c */
+		msleep(min_t(u32, READ_ONCE(hk_test_reply_delay_ms), 5000));
 	/*
 	 * The session runs whatever happens to the reply; if the reply cannot
 	 * be sent the client learns the id from GET_SESSION or END.
@@ -446,6 +460,31 @@ static int hk_nl_detach(struct sk_buff *skb, struct genl_info *info)
 	}
 	return hk_session_detach(nla_get_u32(info->attrs[HK_A_SESSION_ID]),
 				 info->extack);
+}
+
+static int hk_nl_add_regions(struct sk_buff *skb, struct genl_info *info)
+{
+	struct hk_attach_req req = {};
+	u32 id;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, HK_A_SESSION_ID)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "missing session id");
+		return -EINVAL;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, HK_A_REGIONS)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "missing regions");
+		return -EINVAL;
+	}
+	id = nla_get_u32(info->attrs[HK_A_SESSION_ID]);
+	ret = hk_nl_parse_regions(info, &req);
+	if (!ret)
+		ret = hk_session_add_regions(id, req.regions, req.nr_regions, info->extack);
+	kfree(req.regions);
+	if (ret)
+		return ret;
+	ret = hk_nl_reply_session(info, HK_CMD_ADD_REGIONS, id);
+	return ret == -ENOENT ? 0 : ret;	/* ended meanwhile: END follows */
 }
 
 static int hk_nl_get_session(struct sk_buff *skb, struct genl_info *info)
@@ -528,6 +567,12 @@ static const struct genl_ops hk_genl_ops[] = {
 		.doit	= hk_nl_watch,
 		.policy	= hk_watch_nl_policy,
 		.maxattr = HK_A_SEGMENTS,
+	},
+	{
+		.cmd	= HK_CMD_ADD_REGIONS,
+		.doit	= hk_nl_add_regions,
+		.policy	= hk_add_regions_nl_policy,
+		.maxattr = ARRAY_SIZE(hk_add_regions_nl_policy) - 1,
 	},
 };
 

@@ -26,6 +26,14 @@ static const char *const hk_obj_names[HK_OBJ_MAX] = {
 
 static struct dentry *hk_debugfs_dir;
 
+/*
+ * Test hook, debugfs attach_reply_delay_ms (root only, 0 = off, at most
+ * 5000 used): sleep that long between arming a session and sending the
+ * ATTACH reply, so that a selftest can have the session end, and END go
+ * out, before the reply (a target that exits at once does that by chance).
+ */
+u32 hk_test_reply_delay_ms;
+
 static int hk_objects_show(struct seq_file *m, void *v)
 {
 	int i;
@@ -42,6 +50,8 @@ int __init hk_objects_init(void)
 	hk_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("objects", 0400, hk_debugfs_dir, NULL,
 			    &hk_objects_fops);
+	debugfs_create_u32("attach_reply_delay_ms", 0600, hk_debugfs_dir,
+			   &hk_test_reply_delay_ms);
 	return 0;
 }
 

@@ -22,6 +22,7 @@ enum hk_obj {
 };
 
 extern atomic_long_t hk_objects[HK_OBJ_MAX];
+extern u32 hk_test_reply_delay_ms;	/* debugfs test hook, see objects.c */
 
 static inline void hk_obj_add(enum hk_obj o, long n)
 {

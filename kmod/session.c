@@ -11,7 +11,8 @@
  *   the tracepoint probes and the netlink notifier walk it under
  *   rcu_read_lock() and take a reference with kref_get_unless_zero().
  * - hk_session.lock (mutex) protects the session's state, its thread list,
- *   each thread's watchpoints and disabled flag, and the rotation window.
+ *   each thread's watchpoints and disabled flag, the rotation window, and
+ *   what HK_CMD_ADD_REGIONS changes (regions, units, slots, rotation).
  *   Taken by ATTACH, the end path, the session work (rotation, re-enable)
  *   and the task_work callbacks running in target threads. Held while
  *   calling into perf (register/modify/enable/disable/unregister), which
@@ -513,9 +514,15 @@ static void hk_session_reenable(struct hk_session *s)
 	}
 }
 
+/*
+ * Units are armed in index order from the window: [0, covered_units) have
+ * been armed at least once. ADD_REGIONS appends units and may jump the
+ * window to the first new one (cover_base, cover_rot), which keeps that
+ * true.
+ */
 static void hk_session_cover(struct hk_session *s)
 {
-	u64 armed = (s->rotations + 1) * s->slots;
+	u64 armed = s->cover_base + (s->rotations - s->cover_rot + 1) * s->slots;
 
 	while (s->covered_units < s->nr_units && s->covered_units < armed)
 		s->coverage_bytes += s->units[s->covered_units++].len;
@@ -753,6 +760,26 @@ static u32 hk_units_fill(const struct hk_region *r, u32 nr, struct hk_unit *u,
 	return n;
 }
 
+/* Ranges in the user address space; their total bytes in *@bytes. */
+static int hk_regions_valid(const struct hk_region *r, u32 nr,
+			    struct netlink_ext_ack *extack, u64 *bytes)
+{
+	u32 i;
+
+	*bytes = 0;
+	for (i = 0; i < nr; i++) {
+		if (!r[i].len || r[i].start + r[i].len < r[i].start ||
+		    r[i].start + r[i].len > TASK_SIZE_MAX) {
+			NL_SET_ERR_MSG_FMT_MOD(extack,
+					       "region %u: bad range 0x%llx+%llu",
+					       i, r[i].start, r[i].len);
+			return -EINVAL;
+		}
+		*bytes += r[i].len;
+	}
+	return 0;
+}
+
 static int hk_regions_check(struct task_struct *task, struct hk_attach_req *req,
 			    struct netlink_ext_ack *extack)
 {
@@ -896,7 +923,7 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 	struct task_struct *task;
 	struct hk_session *s;
 	u64 bytes = 0, buf_bytes;
-	u32 i, nr_units;
+	u32 nr_units;
 	int ret;
 
 	if (req->mode == HK_MODE_PGPROT) {
@@ -912,18 +939,9 @@ int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 				       req->nr_regions, READ_ONCE(hk_max_regions));
 		return -E2BIG;
 	}
-	for (i = 0; i < req->nr_regions; i++) {
-		struct hk_region *r = &req->regions[i];
-
-		if (!r->len || r->start + r->len < r->start ||
-		    r->start + r->len > TASK_SIZE_MAX) {
-			NL_SET_ERR_MSG_FMT_MOD(extack,
-					       "region %u: bad range 0x%llx+%llu",
-					       i, r->start, r->len);
-			return -EINVAL;
-		}
-		bytes += r->len;
-	}
+	ret = hk_regions_valid(req->regions, req->nr_regions, extack, &bytes);
+	if (ret)
+		return ret;
 	if (bytes > READ_ONCE(hk_max_region_bytes)) {
 		NL_SET_ERR_MSG_FMT_MOD(extack,
 				       "%llu region bytes, limit max_region_bytes=%u",
@@ -995,6 +1013,7 @@ alloc:
 		goto err_session;
 	}
 	s->opts = req->opts;
+	s->want_rotate_ms = req->opts.rotate_ms;
 	s->regions = kmemdup(req->regions, req->nr_regions * sizeof(*req->regions),
 			     GFP_KERNEL_ACCOUNT);
 	s->nr_regions = req->nr_regions;
@@ -1220,8 +1239,8 @@ void hk_session_stats(struct hk_session *s, struct hk_session_stats *st)
 	st->nr_wp = s->nr_wp;
 	st->rotations = s->rotations;
 	st->coverage = s->coverage_bytes;
-	mutex_unlock(&s->lock);
 	st->rotate_ms = s->opts.rotate_ms;
+	mutex_unlock(&s->lock);
 	st->reg_fails = atomic_read(&s->reg_fails);
 	st->hits = atomic64_read(&s->hits);
 	st->throttled = atomic64_read(&s->throttled);
@@ -1250,6 +1269,240 @@ u32 hk_session_count(void)
 	n = hk_nr_sessions;
 	mutex_unlock(&hk_sessions_lock);
 	return n;
+}
+
+/* ---- regions added to a live session (HK_CMD_ADD_REGIONS) -------------- */
+
+/* The target's thread-group leader, referenced, or NULL if it is gone. */
+static struct task_struct *hk_session_task(struct hk_session *s)
+{
+	struct task_struct *task;
+
+	rcu_read_lock();
+	task = pid_task(find_pid_ns(s->tgid, &init_pid_ns), PIDTYPE_TGID);
+	if (task)
+		get_task_struct(task);
+	rcu_read_unlock();
+	return task;
+}
+
+/* Does any of @r overlap a region @s watches already? s->lock held. */
+static int hk_regions_overlap(struct hk_session *s, const struct hk_region *r, u32 nr,
+			      struct netlink_ext_ack *extack)
+{
+	u32 i, k;
+
+	lockdep_assert_held(&s->lock);
+	for (i = 0; i < nr; i++) {
+		for (k = 0; k < s->nr_regions; k++) {
+			const struct hk_region *o = &s->regions[k];
+
+			if (r[i].start < o->start + o->len && o->start < r[i].start + r[i].len) {
+				NL_SET_ERR_MSG_FMT_MOD(extack,
+						       "region %u overlaps region %u of the session",
+						       i, k);
+				return -EEXIST;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * Point every thread's slots at the window again after the units changed:
+ * move the watchpoints it has, register the slots it lacks (more units
+ * can mean more slots). A registration that fails is counted, as at
+ * attach. Context: process, may sleep; s->lock held.
+ */
+static void hk_session_rearm(struct hk_session *s)
+{
+	struct hk_thread *thr;
+	struct perf_event *bp;
+	u32 i;
+
+	lockdep_assert_held(&s->lock);
+	list_for_each_entry(thr, &s->threads, node) {
+		if (test_bit(HK_THR_EXIT_QUEUED, &thr->flags))
+			continue;
+		for (i = 0; i < s->slots; i++) {
+			if (thr->bp[i]) {
+				if (hk_hwbp_move(thr->bp[i], hk_slot_unit(s, i), thr->disabled))
+					atomic_inc(&s->reg_fails);
+				continue;
+			}
+			bp = hk_hwbp_register(s, thr, hk_slot_unit(s, i));
+			if (IS_ERR(bp)) {
+				atomic_inc(&s->reg_fails);
+				continue;
+			}
+			thr->bp[i] = bp;
+			s->nr_wp++;
+			if (thr->disabled)
+				hk_hwbp_disable(bp);
+		}
+	}
+}
+
+/*
+ * Append @r to @s: new regions and units arrays, then the watchpoints.
+ * Precondition: s->lock held, @s live, @r valid, mapped and disjoint.
+ * Postcondition on success: the new units are armed now when the session
+ * rotates (the window jumps to them), or all units are when it does not.
+ */
+static int hk_session_grow(struct hk_session *s, const struct hk_region *r, u32 nr,
+			   u64 bytes, struct netlink_ext_ack *extack)
+{
+	u32 old_units = s->nr_units, add_units, nr_units, slots;
+	struct hk_region *regions;
+	struct hk_unit *units;
+	bool jump;
+
+	lockdep_assert_held(&s->lock);
+	add_units = hk_units_fill(r, nr, NULL, false);
+	nr_units = old_units + add_units;
+	slots = min(s->opts.slots, nr_units);
+	if (!s->want_rotate_ms && nr_units > slots) {
+		NL_SET_ERR_MSG_FMT_MOD(extack,
+				       "regions need %u watchpoints, %u without rotation",
+				       nr_units, slots);
+		return -E2BIG;
+	}
+	regions = kcalloc(s->nr_regions + nr, sizeof(*regions), GFP_KERNEL_ACCOUNT);
+	units = kvcalloc(nr_units, sizeof(*units), GFP_KERNEL_ACCOUNT);
+	if (!regions || !units) {
+		kfree(regions);
+		kvfree(units);
+		return -ENOMEM;
+	}
+	memcpy(regions, s->regions, s->nr_regions * sizeof(*regions));
+	memcpy(regions + s->nr_regions, r, nr * sizeof(*regions));
+	memcpy(units, s->units, old_units * sizeof(*units));
+	hk_units_fill(r, nr, units + old_units, false);
+	kfree(s->regions);
+	kvfree(s->units);
+	s->regions = regions;
+	s->nr_regions += nr;
+	s->region_bytes += bytes;
+	s->units = units;
+	s->nr_units = nr_units;
+	s->slots = slots;
+
+	/*
+	 * A mapping that just appeared is where sharing starts: when the
+	 * session rotates and every old unit has had its turn, jump the
+	 * window to the new units rather than let it come round to them.
+	 * Not before that, or the old units not armed yet would be skipped
+	 * and the coverage count would lie.
+	 */
+	jump = nr_units > slots && s->covered_units == old_units;
+	if (jump) {
+		s->window = old_units;
+		s->cover_base = old_units;
+		s->cover_rot = s->rotations;
+	}
+	if (nr_units > slots && !s->rotate_ticks) {
+		s->rotate_ticks = DIV_ROUND_UP(s->want_rotate_ms, HK_TICK_MS);
+		s->opts.rotate_ms = s->rotate_ticks * HK_TICK_MS;
+		s->next_rotate_ns = ktime_get_ns() + (u64)s->opts.rotate_ms * NSEC_PER_MSEC;
+	}
+	hk_session_rearm(s);
+	hk_session_cover(s);
+	return 0;
+}
+
+/**
+ * hk_session_add_regions - watch more regions of a live session's target
+ * @id: the session
+ * @regions: the new regions (owned by the caller)
+ * @nr: how many
+ * @extack: where refusals are explained
+ * Context: process (genl doit), the requester's credentials; may sleep.
+ */
+int hk_session_add_regions(u32 id, struct hk_region *regions, u32 nr,
+			   struct netlink_ext_ack *extack)
+{
+	struct hk_attach_req req = { .regions = regions, .nr_regions = nr };
+	struct task_struct *task = NULL;
+	struct hk_session *s;
+	u64 bytes;
+	int ret;
+
+	s = hk_session_get_by_id(id);
+	if (!s) {
+		NL_SET_ERR_MSG_FMT_MOD(extack, "no session %u", id);
+		return -ENOENT;
+	}
+	ret = -EPERM;
+	if (!hk_session_visible(s)) {
+		NL_SET_ERR_MSG_FMT_MOD(extack, "session %u belongs to another user", id);
+		goto out;
+	}
+	ret = -EOPNOTSUPP;
+	if (s->watch) {
+		NL_SET_ERR_MSG_FMT_MOD(extack,
+				       "session %u watches shared memory segments, not one process",
+				       id);
+		goto out;
+	}
+	if (s->mode == HK_MODE_PGPROT) {
+		NL_SET_ERR_MSG_FMT_MOD(extack, "session %u is in page mode: cannot add regions yet",
+				       id);
+		goto out;
+	}
+	ret = hk_regions_valid(regions, nr, extack, &bytes);
+	if (ret)
+		goto out;
+	/* Before looking at the mappings, as ATTACH; the sum is checked below. */
+	ret = -E2BIG;
+	if (bytes > READ_ONCE(hk_max_region_bytes)) {
+		NL_SET_ERR_MSG_FMT_MOD(extack, "%llu region bytes, limit max_region_bytes=%u",
+				       bytes, READ_ONCE(hk_max_region_bytes));
+		goto out;
+	}
+	ret = -ESRCH;
+	task = hk_session_task(s);
+	if (!task) {
+		NL_SET_ERR_MSG_FMT_MOD(extack, "session %u: its target is gone", id);
+		goto out;
+	}
+	ret = -EPERM;
+	if (!hk_may_attach(task)) {
+		NL_SET_ERR_MSG_FMT_MOD(extack, "no permission to ptrace process %u",
+				       s->tgid_ns);
+		goto out;
+	}
+	ret = hk_regions_check(task, &req, extack);
+	if (ret)
+		goto out;
+
+	mutex_lock(&s->lock);
+	ret = -ESRCH;
+	if (s->state != HK_S_LIVE) {
+		NL_SET_ERR_MSG_FMT_MOD(extack, "session %u is ending", id);
+		goto out_unlock;
+	}
+	ret = -E2BIG;
+	if (s->nr_regions + nr > READ_ONCE(hk_max_regions)) {
+		NL_SET_ERR_MSG_FMT_MOD(extack, "%u regions, limit max_regions=%u",
+				       s->nr_regions + nr, READ_ONCE(hk_max_regions));
+		goto out_unlock;
+	}
+	if (s->region_bytes + bytes > READ_ONCE(hk_max_region_bytes)) {
+		NL_SET_ERR_MSG_FMT_MOD(extack,
+				       "%llu region bytes, limit max_region_bytes=%u",
+				       s->region_bytes + bytes, READ_ONCE(hk_max_region_bytes));
+		goto out_unlock;
+	}
+	ret = hk_regions_overlap(s, regions, nr, extack);
+	if (!ret)
+		ret = hk_session_grow(s, regions, nr, bytes, extack);
+out_unlock:
+	mutex_unlock(&s->lock);
+out:
+	if (task)
+		put_task_struct(task);
+	hk_session_put(s);
+	return ret;
 }
 
 /* ---- socket release ------------------------------------------------------ */

@@ -57,8 +57,10 @@ enum hk_session_state {
 /**
  * struct hk_session - one attach: a target process and the regions watched
  *
- * Immutable after hk_session_attach() returns: everything above @lock.
- * See session.c for the locking rules.
+ * Immutable after hk_session_attach() returns: everything above @lock,
+ * except the fields marked "ADD": HK_CMD_ADD_REGIONS changes them with
+ * @lock held, so read them under @lock (the watchpoint handler reads none
+ * of them). See session.c for the locking rules.
  */
 struct hk_session {
 	struct list_head node;		/* hk_sessions (RCU), hk_sessions_lock */
@@ -74,15 +76,16 @@ struct hk_session {
 	kuid_t owner;			/* attacher's euid */
 	u32 mode;			/* enum hk_mode */
 	struct hk_pgprot *pg;		/* page mode state, or NULL */
-	struct hk_opts opts;
-	struct hk_region *regions;
-	u32 nr_regions;
-	u64 region_bytes;
-	struct hk_unit *units;
-	u32 nr_units;
-	u32 slots;			/* min(opts.slots, nr_units) */
+	struct hk_opts opts;		/* ADD: opts.rotate_ms */
+	u32 want_rotate_ms;		/* rotation asked at attach, for ADD */
+	struct hk_region *regions;	/* ADD */
+	u32 nr_regions;			/* ADD */
+	u64 region_bytes;		/* ADD */
+	struct hk_unit *units;		/* ADD */
+	u32 nr_units;			/* ADD */
+	u32 slots;			/* min(opts.slots, nr_units); ADD */
 	u32 budget_per_tick;
-	u32 rotate_ticks;		/* 0: no rotation */
+	u32 rotate_ticks;		/* 0: no rotation; ADD */
 	u64 start_ns;
 
 	struct mutex lock;
@@ -96,6 +99,8 @@ struct hk_session {
 	u32 nr_wp;			/* @lock */
 	u64 next_rotate_ns;		/* next rotation due, @lock */
 	u32 covered_units;		/* units armed at least once, @lock */
+	u32 cover_base;			/* units covered before cover_rot, @lock */
+	u64 cover_rot;			/* rotations when the window last jumped */
 	u64 coverage_bytes;		/* their bytes, @lock */
 	u64 rotations;			/* @lock */
 	u32 reenable_seq;		/* first slot to re-enable, @lock */
@@ -185,6 +190,8 @@ extern unsigned int hk_max_buffer_kb;
 int hk_session_attach(struct hk_attach_req *req, struct netlink_ext_ack *extack,
 		      u32 *id);
 int hk_session_detach(u32 id, struct netlink_ext_ack *extack);
+int hk_session_add_regions(u32 id, struct hk_region *regions, u32 nr,
+			   struct netlink_ext_ack *extack);
 struct hk_session *hk_session_get_by_id(u32 id);
 struct hk_session *hk_session_get_next(u32 after);
 bool hk_session_visible(struct hk_session *s);

@@ -53,6 +53,15 @@
  *	and ending as for %HK_CMD_ATTACH; a watch also ends with
  *	%HK_END_SEGMENT_GONE, and a process that exits, execs or unmaps only
  *	leaves the watch.
+ * @HK_CMD_ADD_REGIONS: doit; request: %HK_A_SESSION_ID, %HK_A_REGIONS.
+ *	Watch more regions of a live session's target (a mapping that
+ *	appeared after attach). Same rules as ATTACH (mapped now, the
+ *	limits count the session's old and new regions together, no
+ *	rotation means they must fit the watchpoints) and no overlap with a
+ *	region the session has. When the session rotates, the new units are
+ *	armed at once. Caller: the owner uid or CAP_SYS_ADMIN, and still
+ *	allowed to ptrace the target. Not for a WATCH session nor page mode
+ *	(EOPNOTSUPP). Reply: %HK_A_SESSION_ID, %HK_A_SESSION.
  */
 enum hk_cmd {
 	HK_CMD_UNSPEC,
@@ -63,6 +72,7 @@ enum hk_cmd {
 	HK_CMD_RECORDS,
 	HK_CMD_END,
 	HK_CMD_WATCH,
+	HK_CMD_ADD_REGIONS,
 
 	__HK_CMD_MAX,
 };

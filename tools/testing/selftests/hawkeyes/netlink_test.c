@@ -235,6 +235,75 @@ TEST_F(nl, malformed)
 	}
 }
 
+static struct nl_msg *add_msg(struct hk_cl *c, uint32_t id, uint64_t start, uint64_t len)
+{
+	struct nl_msg *msg = hk_cl_msg(c, HK_CMD_ADD_REGIONS, 0);
+	struct nlattr *regs, *one;
+
+	if (id)
+		nla_put_u32(msg, HK_A_SESSION_ID, id);
+	if (len) {
+		regs = nla_nest_start(msg, HK_A_REGIONS | NLA_F_NESTED);
+		one = nla_nest_start(msg, HK_A_REGIONS_REGION | NLA_F_NESTED);
+		nla_put_u64(msg, HK_REGION_A_START, start);
+		nla_put_u64(msg, HK_REGION_A_LEN, len);
+		nla_nest_end(msg, one);
+		nla_nest_end(msg, regs);
+	}
+	return msg;
+}
+
+/*
+ * ADD_REGIONS: a live session watches more; the refusals explain
+ * themselves. The writer's 64-byte block holds var at +0 and nothing the
+ * main thread writes at +8..+15, +24..+63.
+ */
+TEST_F(nl, add_regions)
+{
+	struct hk_opts_arg norot = { .rotate_set = true, .rotate_ms = 0 };
+	struct hk_region_arg r = { self->t.var, 8 };
+	struct hk_cl *c = &self->c;
+	uint64_t var = self->t.var;
+	uint32_t id;
+
+	/* one unit, nothing to rotate; seven more start the rotation */
+	ASSERT_EQ(0, hk_cl_attach(c, self->t.pid, &r, 1, NULL, &id));
+	EXPECT_EQ(0, c->info.rotate_ms);
+	EXPECT_EQ(1, c->info.slots);
+	ASSERT_EQ(0, hk_cl_request(c, add_msg(c, id, var + 8, 56))) TH_LOG("%s", c->extack);
+	EXPECT_EQ(id, c->reply_id);
+	EXPECT_EQ(8, c->info.units);
+	EXPECT_EQ(64, c->info.region_bytes);
+	EXPECT_EQ(4, c->info.slots);
+	EXPECT_EQ(4, c->info.watchpoints);
+	EXPECT_EQ(HK_DEFAULT_ROTATE_MS, c->info.rotate_ms);
+	/* the window jumped to the new units: var, then four new ones armed */
+	EXPECT_LE(40, c->info.coverage);
+
+	EXPECT_REFUSED(c, add_msg(c, id, var, 8), EEXIST);		/* overlaps */
+	EXPECT_REFUSED(c, add_msg(c, 12345, var, 8), ENOENT);		/* no session */
+	EXPECT_REFUSED(c, add_msg(c, 0, var, 8), EINVAL);		/* no id */
+	EXPECT_REFUSED(c, add_msg(c, id, 0, 0), EINVAL);		/* no regions */
+	EXPECT_REFUSED(c, add_msg(c, id, 0x1000, 8), EFAULT);		/* unmapped */
+	EXPECT_REFUSED(c, add_msg(c, id, ~0ull - 3, 8), EINVAL);	/* wraps */
+	EXPECT_REFUSED(c, add_msg(c, id, var + 64, 1 << 30), E2BIG);	/* oversized */
+	ASSERT_EQ(0, hk_cl_detach(c, id));
+	hk_cl_poll_until(c, 5000, hk_pred_ended, NULL);
+	EXPECT_TRUE(c->ended);
+	EXPECT_EQ(8, c->end_info.units);
+	c->ended = false;
+
+	/* no rotation: the regions must keep fitting the debug registers */
+	r.len = 32;
+	ASSERT_EQ(0, hk_cl_attach(c, self->t.pid, &r, 1, &norot, &id));
+	EXPECT_REFUSED(c, add_msg(c, id, var + 32, 8), E2BIG);
+	EXPECT_NE(NULL, strstr(c->extack, "without rotation")) TH_LOG("%s", c->extack);
+	ASSERT_EQ(0, hk_cl_detach(c, id));
+	hk_cl_poll_until(c, 5000, hk_pred_ended, NULL);
+	EXPECT_EQ(0, hk_cl_wait_no_sessions(c, 3000));
+	EXPECT_EQ(self->kmsg, hk_kmsg_lines());
+}
+
 /* Module-parameter limits are enforced with a clear message. */
 TEST_F(nl, limits)
 {
