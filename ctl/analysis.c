@@ -160,6 +160,8 @@ struct an_region {
 	uint64_t start, len;
 	char *spec;
 	uint8_t *hit;		/* per byte: some record touched it */
+	int is_late;		/* appeared after the capture began (hkctl run) */
+	struct hk_trace_region_late late;
 };
 
 struct an_thread {
@@ -196,6 +198,9 @@ struct an {
 	int maps_overlap;	/* the address space changed during the capture */
 	struct an_region *regions;
 	size_t nregions;
+	uint64_t rotate_ns;	/* rotation in force at the end (META, or the last late region) */
+	uint32_t slots;
+	int any_late;
 	struct an_thread *threads;
 	size_t nthreads;
 	uint64_t records, reads, writes, first_ns, last_ns;
@@ -225,7 +230,8 @@ static int an_add_map(struct an *a, const struct hk_trace_map *m, const char *pa
 	return 0;
 }
 
-static int an_add_region(struct an *a, uint64_t start, uint64_t len, const char *spec)
+static int an_add_region(struct an *a, uint64_t start, uint64_t len, const char *spec,
+			 const struct hk_trace_region_late *late)
 {
 	struct an_region *v = realloc(a->regions, (a->nregions + 1) * sizeof(*v));
 
@@ -235,6 +241,14 @@ static int an_add_region(struct an *a, uint64_t start, uint64_t len, const char 
 	v = &a->regions[a->nregions];
 	v->start = start;
 	v->len = len;
+	v->is_late = late != NULL;
+	if (late) {
+		v->late = *late;
+		a->any_late = 1;
+		/* adding regions may have started the rotation or changed the slots */
+		a->rotate_ns = late->rotate_ns;
+		a->slots = late->slots;
+	}
 	v->spec = strdup(spec ? spec : "");
 	/* regions are bounded by the module (max_region_bytes): a byte map is cheap */
 	v->hit = calloc(len ? len : 1, 1);
@@ -285,6 +299,8 @@ static int an_read_meta(struct an *a)
 			a->meta = *it.meta;
 			a->have_meta = 1;
 			a->watch = !!(a->meta.flags & HK_TRACE_META_F_WATCH);
+			a->rotate_ns = a->meta.rotate_ns;
+			a->slots = a->meta.slots;
 			break;
 		case HK_TRACE_PROC: {
 			struct an_proc *p = realloc(a->procs, (a->nprocs + 1) * sizeof(*p));
@@ -303,7 +319,8 @@ static int an_read_meta(struct an *a)
 		}
 		case HK_TRACE_REGION:
 			ret = an_add_region(a, it.region.hdr->start, it.region.hdr->len,
-					    it.region.spec);
+					    it.region.spec,
+					    it.region.is_late ? &it.region.late : NULL);
 			break;
 		case HK_TRACE_MAP:
 			ret = an_add_map(a, it.map.hdr, it.map.path);
@@ -756,11 +773,11 @@ static void an_coverage(const struct an *a, struct an_cover *c)
 		}
 	}
 	armed = c->units;
-	if (a->meta.rotate_ns && a->meta.slots && c->units > a->meta.slots) {
+	if (a->rotate_ns && a->slots && c->units > a->slots) {
 		c->estimated = 1;
-		c->rotations = duration / a->meta.rotate_ns;
+		c->rotations = duration / a->rotate_ns;
 		if (c->rotations < c->units)	/* more would wrap: all covered */
-			armed = (c->rotations + 1) * a->meta.slots;
+			armed = (c->rotations + 1) * a->slots;
 	}
 	/* at most `armed` units can have been armed: an upper bound in bytes */
 	for (i = 0; i < a->nregions; i++) {
@@ -773,6 +790,14 @@ static void an_coverage(const struct an *a, struct an_cover *c)
 			p += len;
 		}
 	}
+}
+
+/* How long a late region was mapped but not watched: at most, or at least. */
+static double an_late_ms(const struct an_region *r, int most)
+{
+	uint64_t from = most ? r->late.absent_ns : r->late.seen_ns;
+
+	return r->late.watched_ns > from ? (r->late.watched_ns - from) / 1e6 : 0.0;
 }
 
 static uint64_t an_region_accessed(const struct an_region *r)
@@ -862,14 +887,17 @@ static void an_write_text(const struct an *a, FILE *f)
 			a->un.no_insn, a->un.no_kind, a->un.first);
 	fprintf(f, "  regions: %" PRIu64 " bytes in %" PRIu64 " watchpoint units; ",
 		c.total_bytes, c.units);
-	if (!c.estimated)
+	if (!c.estimated && a->any_late)
+		fprintf(f, "all watched from the start, or from when they appeared (below); "
+			"no rotation\n");
+	else if (!c.estimated)
 		fprintf(f, "all watched for the whole capture (no rotation)\n");
 	else if (a->have_end && (a->end.flags & HK_TRACE_END_F_COVERAGE))
 		fprintf(f, "rotation every %" PRIu64 " ms over %u slots: the module armed %"
 			PRIu64 " of %" PRIu64 " bytes at least once (its own count), each only "
 			"part of the time; %" PRIu64 " bytes were never watched. A range without "
 			"any record below was either never watched or not accessed while watched\n",
-			a->meta.rotate_ns / 1000000, a->meta.slots, a->end.coverage, c.total_bytes,
+			a->rotate_ns / 1000000, a->slots, a->end.coverage, c.total_bytes,
 			c.total_bytes > a->end.coverage ? c.total_bytes - a->end.coverage : 0);
 	else
 		fprintf(f, "rotation every %" PRIu64 " ms over %u slots: at most %" PRIu64
@@ -879,7 +907,7 @@ static void an_write_text(const struct an *a, FILE *f)
 			"not hold its coverage counter; 'hkctl status' shows it live). A range "
 			"without any record below was either never watched or not accessed while "
 			"watched\n",
-			a->meta.rotate_ns / 1000000, a->meta.slots, c.rotations, c.watched_bytes,
+			a->rotate_ns / 1000000, a->slots, c.rotations, c.watched_bytes,
 			c.total_bytes);
 	for (i = 0; i < a->nregions; i++) {
 		const struct an_region *r = &a->regions[i];
@@ -894,6 +922,10 @@ static void an_write_text(const struct an *a, FILE *f)
 			if (total > n)
 				fprintf(f, " and %zu more ranges", total - n);
 		}
+		if (r->is_late)
+			fprintf(f, "; appeared after the capture began and was watched from at most "
+				"%.1f ms (at least %.1f ms) after it was mapped: accesses before that "
+				"were not captured", an_late_ms(r, 1), an_late_ms(r, 0));
 		fputc('\n', f);
 	}
 }
@@ -954,7 +986,11 @@ static void an_write_json_capture(const struct an *a, FILE *f)
 		for (k = 0; k < n; k++)
 			fprintf(f, "%s[\"0x%" PRIx64 "\", \"0x%" PRIx64 "\"]", k ? ", " : "", gaps[k][0],
 				gaps[k][1]);
-		fputs("]}", f);
+		fputs("]", f);
+		if (r->is_late)
+			fprintf(f, ", \"late\": {\"unwatched_ms_at_most\": %.1f, "
+				"\"unwatched_ms_at_least\": %.1f}", an_late_ms(r, 1), an_late_ms(r, 0));
+		fputs("}", f);
 	}
 	fputs("]}", f);
 }

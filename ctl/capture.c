@@ -45,6 +45,8 @@
 #define CAPTURE_TICK_MS		200
 #define CAPTURE_STATUS_NS	1000000000ull
 #define CAPTURE_END_WAIT_MS	3000
+/* hkctl run: how often the maps are read while a mapping SPEC is not there yet */
+#define CAPTURE_MAPS_MS		10
 
 /* ---- options ---- */
 
@@ -296,6 +298,26 @@ struct cap_proc {
 	uint64_t records;
 };
 
+/*
+ * hkctl run: a mapping-name SPEC the target did not map yet at main. The
+ * maps are read every CAPTURE_MAPS_MS until it appears; then it is added
+ * to the session (HK_CMD_ADD_REGIONS), or is part of the ATTACH when no
+ * region existed at main.
+ */
+enum cap_pending_state {
+	CAP_PENDING,		/* not mapped yet */
+	CAP_PENDING_SEEN,	/* resolved before ATTACH, goes with it */
+	CAP_PENDING_WATCHED,	/* the module watches it */
+	CAP_PENDING_FAILED,	/* appeared, but could not be watched (said why) */
+};
+
+struct cap_pending {
+	const char *spec;
+	enum cap_pending_state state;
+	uint64_t absent_ns;	/* start of the last read of the maps without it */
+	uint64_t seen_ns;	/* end of the first read with it */
+};
+
 struct cap {
 	const char *cmd;
 	const struct hk_capture_opts *o;
@@ -333,6 +355,14 @@ struct cap {
 	/* records read before the ATTACH reply, written after the header */
 	struct hk_record *early;
 	size_t nearly;
+	/* hkctl run: mapping SPECs that appear later */
+	struct cap_pending *pending;
+	size_t npending;
+	size_t nwaiting;		/* of them still CAP_PENDING */
+	uint64_t next_maps_ns;
+	uint64_t attached_ns;		/* ATTACH reply received */
+	int resumed;			/* t->resume() done */
+	int late_error;			/* a pending SPEC failed or never came */
 	/* end */
 	int ended;			/* END received */
 	uint32_t end_reason;		/* enum hk_trace_end_reason */
@@ -494,7 +524,11 @@ static void cap_on_end(void *arg, uint32_t session, uint32_t reason, uint64_t lo
 {
 	struct cap *c = arg;
 
-	if (session != c->id)
+	/*
+	 * c->id is 0 when END comes before the ATTACH reply (a target that
+	 * exits at once): the socket is this session's alone, so it is ours.
+	 */
+	if (c->id && session != c->id)
 		return;
 	c->ended = 1;
 	c->kernel_lost = lost;
@@ -776,6 +810,52 @@ static int cap_write_thread_counts(struct cap *c)
 
 /* ---- resolve, attach ---- */
 
+static int cap_pending_add(struct cap *c, const char *spec)
+{
+	struct cap_pending *p = realloc(c->pending, (c->npending + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	c->pending = p;
+	p += c->npending++;
+	p->spec = spec;
+	p->state = CAP_PENDING;
+	p->absent_ns = hk_now_ns();
+	p->seen_ns = 0;
+	c->nwaiting++;
+	return 0;
+}
+
+static struct cap_pending *cap_pending_of(struct cap *c, const char *spec)
+{
+	size_t i;
+
+	for (i = 0; i < c->npending; i++)
+		if (c->pending[i].spec == spec)
+			return &c->pending[i];
+	return NULL;
+}
+
+/* Has @pid exited without being reaped yet ('Z' in /proc/PID/stat)? */
+static int cap_is_zombie(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');	/* comm may hold anything, even ") Z" */
+	return p && p[1] == ' ' && p[2] == 'Z';
+}
+
 static int cap_resolve(struct cap *c, struct hk_regions *regions)
 {
 	struct hk_maps maps;
@@ -787,12 +867,22 @@ static int cap_resolve(struct cap *c, struct hk_regions *regions)
 		return 0;	/* hkctl watch resolved the segments */
 	ret = hk_maps_read(c->t->pid, &maps);
 	if (ret) {
+		/* an exited process not reaped yet has no maps to show: EACCES */
 		hk_err(c->cmd, "cannot read the mappings of pid %d: %s", (int)c->t->pid,
-		       ret == -ESRCH ? "no such process" : strerror(-ret));
+		       ret == -ESRCH ? "no such process" :
+		       cap_is_zombie(c->t->pid) ? "it has exited" : strerror(-ret));
 		return ret;
 	}
 	for (i = 0; i < c->o->nspecs; i++) {
-		ret = hk_region_resolve(&maps, c->o->specs[i], regions, err, sizeof(err));
+		const char *spec = c->o->specs[i];
+
+		if (c->t->started && hk_region_absent(&maps, spec)) {
+			ret = cap_pending_add(c, spec);
+			if (ret)
+				break;
+			continue;
+		}
+		ret = hk_region_resolve(&maps, spec, regions, err, sizeof(err));
 		if (ret) {
 			hk_err(c->cmd, "%s", err);
 			break;
@@ -858,10 +948,142 @@ static int cap_attach(struct cap *c, const struct hk_regions *regions)
 		return ret;
 	}
 	c->id = c->info.id;
-	/* The query socket only serves the status line and DETACH: optional. */
+	c->attached_ns = hk_now_ns();
+	/* The query socket serves the status line, DETACH and ADD_REGIONS. */
 	if (hk_nl_open(&c->query))
 		c->query = NULL;
 	return 0;
+}
+
+/* ---- regions that appear later (hkctl run) ---- */
+
+static int cap_write_late(struct cap *c, struct cap_pending *p, const struct hk_region *r,
+			  uint64_t watched_ns, const struct hk_nl_session *s)
+{
+	struct hk_trace_region_late late = {
+		.absent_ns = p->absent_ns,
+		.seen_ns = p->seen_ns,
+		.watched_ns = watched_ns,
+		.rotate_ns = (uint64_t)s->rotate_ms * 1000000,
+		.slots = s->slots,
+	};
+
+	return hk_trace_write_region_late(c->trace, r->start, r->len, r->spec, &late);
+}
+
+static void cap_say_late(struct cap *c, struct cap_pending *p, uint64_t watched_ns)
+{
+	p->state = CAP_PENDING_WATCHED;
+	fprintf(stderr, "%s %s: region '%s' appeared in pid %d and is watched from %.1f ms "
+		"after it was mapped at most (%.1f at least); accesses before were not captured\n",
+		hk_prog, c->cmd, p->spec, (int)c->t->pid, (watched_ns - p->absent_ns) / 1e6,
+		(watched_ns - p->seen_ns) / 1e6);
+}
+
+/* Hand a SPEC that appeared during the capture to the module. */
+static void cap_add_late(struct cap *c, struct cap_pending *p, const struct hk_regions *add)
+{
+	struct hk_nl_session s;
+	uint64_t (*r)[2], watched;
+	char what[256];
+	size_t i;
+	int ret = -ENOMEM;
+
+	r = calloc(add->n, sizeof(*r));
+	if (r) {
+		for (i = 0; i < add->n; i++) {
+			r[i][0] = add->v[i].start;
+			r[i][1] = add->v[i].len;
+		}
+		ret = c->query ? hk_nl_add_regions(c->query, c->id, (const uint64_t (*)[2])r,
+						   add->n, &s) : -ENOTCONN;
+		free(r);
+	}
+	if (ret) {
+		snprintf(what, sizeof(what), "cannot watch region '%s' now that it appeared",
+			 p->spec);
+		hk_nl_perror(c->query, c->cmd, what, ret);
+		p->state = CAP_PENDING_FAILED;
+		c->late_error = 1;
+		return;
+	}
+	watched = hk_now_ns();
+	for (i = 0; i < add->n && !ret; i++)
+		ret = cap_write_late(c, p, &add->v[i], watched, &s);
+	if (ret && !c->write_error) {
+		c->write_error = ret;
+		hk_err(c->cmd, "%s", hk_trace_errmsg(c->trace));
+	}
+	cap_say_late(c, p, watched);
+}
+
+/*
+ * Read the maps (at most every CAPTURE_MAPS_MS) and take each waiting
+ * SPEC that is mapped now: before ATTACH (@before) its ranges join the
+ * attach, after it they go to the module at once. A mapping is only seen
+ * by a read that starts after it exists: what the target did with it
+ * before the module armed it is not captured, and the REGION chunk says
+ * how long that was at most. Returns how many SPECs appeared.
+ */
+static size_t cap_poll_maps(struct cap *c, struct hk_regions *before)
+{
+	uint64_t start = hk_now_ns(), end;
+	struct hk_maps maps;
+	char err[512];
+	size_t i, found = 0;
+
+	if (!c->nwaiting || start < c->next_maps_ns)
+		return 0;
+	c->next_maps_ns = start + CAPTURE_MAPS_MS * 1000000ull;
+	if (hk_maps_read(c->t->pid, &maps))
+		return 0;	/* gone: the caller notices the exit */
+	end = hk_now_ns();
+	for (i = 0; i < c->npending; i++) {
+		struct cap_pending *p = &c->pending[i];
+		struct hk_regions add = { 0 };
+
+		if (p->state != CAP_PENDING)
+			continue;
+		if (hk_region_absent(&maps, p->spec)) {
+			p->absent_ns = start;
+			continue;
+		}
+		c->nwaiting--;
+		p->seen_ns = end;
+		if (hk_region_resolve(&maps, p->spec, before ? before : &add, err, sizeof(err))) {
+			hk_err(c->cmd, "%s", err);
+			p->state = CAP_PENDING_FAILED;
+			c->late_error = 1;
+			continue;
+		}
+		found++;
+		if (before)
+			p->state = CAP_PENDING_SEEN;
+		else
+			cap_add_late(c, p, &add);
+		hk_regions_free(&add);
+	}
+	/* a library mapped with dlopen() brings code too: the trace needs it */
+	if (found && !before && cap_write_maps(c, &maps) && !c->write_error) {
+		c->write_error = -EIO;
+		hk_err(c->cmd, "%s", hk_trace_errmsg(c->trace));
+	}
+	hk_maps_free(&maps);
+	return found;
+}
+
+/* The capture ended with SPECs still waiting: each is an error. */
+static void cap_say_missing(struct cap *c, const char *until)
+{
+	size_t i;
+
+	for (i = 0; i < c->npending; i++) {
+		if (c->pending[i].state != CAP_PENDING)
+			continue;
+		hk_err(c->cmd, "region '%s': pid %d never mapped it (looked every %d ms until %s)",
+		       c->pending[i].spec, (int)c->t->pid, CAPTURE_MAPS_MS, until);
+		c->late_error = 1;
+	}
 }
 
 /* ---- the loop ---- */
@@ -982,7 +1204,7 @@ static int cap_loop(struct cap *c, int sfd)
 	pfd[1].fd = sfd;
 	pfd[1].events = POLLIN;
 	while (!c->ended && !c->write_error) {
-		timeout = CAPTURE_TICK_MS;
+		timeout = c->nwaiting ? CAPTURE_MAPS_MS : CAPTURE_TICK_MS;
 		now = hk_now_ns();
 		if (deadline && deadline <= now) {
 			c->end_reason = HK_TRACE_END_DURATION;
@@ -1019,6 +1241,7 @@ static int cap_loop(struct cap *c, int sfd)
 		 * a second later the target may be gone.
 		 */
 		cap_refresh_maps(c);
+		cap_poll_maps(c, NULL);
 		/*
 		 * Push the stdio buffer out once a second: if hkctl is killed,
 		 * the file still holds everything up to the last second.
@@ -1161,9 +1384,18 @@ static int cap_write_header(struct cap *c, const struct hk_regions *regions)
 	int ret;
 
 	ret = cap_write_meta(c);
-	for (i = 0; !ret && i < regions->n; i++)
-		ret = hk_trace_write_region(c->trace, regions->v[i].start, regions->v[i].len,
-					    regions->v[i].spec);
+	for (i = 0; !ret && i < regions->n; i++) {
+		const struct hk_region *r = &regions->v[i];
+		struct cap_pending *p = cap_pending_of(c, r->spec);
+
+		if (p && p->state == CAP_PENDING_SEEN)
+			ret = cap_write_late(c, p, r, c->attached_ns, &c->info);
+		else
+			ret = hk_trace_write_region(c->trace, r->start, r->len, r->spec);
+	}
+	for (i = 0; i < c->npending; i++)
+		if (c->pending[i].state == CAP_PENDING_SEEN)
+			cap_say_late(c, &c->pending[i], c->attached_ns);
 	if (c->t->nsegs) {
 		/* regions in the segment-offset keys the analysis uses */
 		for (i = 0; !ret && i < c->t->nsegs; i++)
@@ -1210,10 +1442,11 @@ static int cap_session(struct cap *c, const struct hk_regions *regions, int sfd)
 		c->early = NULL;
 		c->nearly = 0;
 	}
-	if (!ret && c->t->resume) {
+	if (!ret && c->t->resume && !c->resumed) {
 		ret = c->t->resume(c->t);
 		if (ret)
 			hk_err(c->cmd, "cannot resume pid %d: %s", (int)c->t->pid, strerror(-ret));
+		c->resumed = !ret;
 	}
 	if (ret)
 		c->end_reason = HK_TRACE_END_ERROR;
@@ -1221,12 +1454,54 @@ static int cap_session(struct cap *c, const struct hk_regions *regions, int sfd)
 		ret = cap_loop(c, sfd);
 	if (cap_finish(c) && !ret)
 		ret = -EIO;
+	if (c->nwaiting) {
+		cap_say_missing(c, "the capture ended");
+		hk_err(c->cmd, "the trace %s has the other regions ('%s report' analyses it)",
+		       c->o->output, hk_prog);
+	}
 	if (c->write_error && !ret)
 		ret = c->write_error;
 	if (c->end_reason == HK_TRACE_END_ERROR && !ret)
 		ret = -EIO;
 	c->t->end_reason = c->end_reason;
 	return ret;
+}
+
+/*
+ * hkctl run, and not one region is mapped at main: let CMD run and attach
+ * as soon as one appears (the others follow through ADD_REGIONS). Returns
+ * 0 with @regions filled, or -errno after saying why.
+ */
+static int cap_wait_first(struct cap *c, struct hk_regions *regions, int sfd)
+{
+	struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+	struct signalfd_siginfo si;
+	int ret;
+
+	/* no hook: running already (attach, or --mode auto's second capture) */
+	ret = c->t->resume ? c->t->resume(c->t) : 0;
+	if (ret) {
+		hk_err(c->cmd, "cannot resume pid %d: %s", (int)c->t->pid, strerror(-ret));
+		return ret;
+	}
+	c->resumed = 1;
+	for (;;) {
+		if (poll(&pfd, 1, CAPTURE_MAPS_MS) > 0 &&
+		    read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD) {
+			hk_err(c->cmd, "interrupted before any region appeared");
+			c->t->end_reason = HK_TRACE_END_SIGNAL;
+			return -EINTR;
+		}
+		cap_poll_maps(c, regions);
+		if (regions->n)
+			return 0;
+		if (c->late_error)
+			return -ENOENT;
+		if (cap_check_target(c)) {
+			cap_say_missing(c, "it exited");
+			return -ENOENT;
+		}
+	}
 }
 
 static int cap_one(const char *cmd, struct hk_capture_target *t, const struct hk_capture_opts *o)
@@ -1244,6 +1519,8 @@ static int cap_one(const char *cmd, struct hk_capture_target *t, const struct hk
 		return HK_EXIT_ERROR;
 	}
 	ret = cap_resolve(&c, &regions);
+	if (!ret && !regions.n && c.npending)	/* hkctl run: nothing mapped yet */
+		ret = cap_wait_first(&c, &regions, sfd);
 	if (ret)
 		goto out;
 	ret = hk_trace_create(o->output, &c.trace);
@@ -1268,9 +1545,10 @@ out:
 	free(c.procs);
 	free(c.known);
 	free(c.early);
+	free(c.pending);
 	close(sfd);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
-	return ret ? HK_EXIT_ERROR : HK_EXIT_OK;
+	return ret || c.late_error ? HK_EXIT_ERROR : HK_EXIT_OK;
 }
 
 /* ---- --mode auto ---------------------------------------------------- */

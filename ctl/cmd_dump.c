@@ -109,8 +109,14 @@ static void dump_text_item(const struct hk_trace_item *it)
 		       m->buffer_records, m->slots);
 		break;
 	case HK_TRACE_REGION:
-		printf("# region 0x%" PRIx64 "+0x%" PRIx64 " %s\n", it->region.hdr->start,
+		printf("# region 0x%" PRIx64 "+0x%" PRIx64 " %s", it->region.hdr->start,
 		       it->region.hdr->len, it->region.spec);
+		if (it->region.is_late)
+			printf(" late absent_ns %" PRIu64 " seen_ns %" PRIu64 " watched_ns %" PRIu64
+			       " rotate_ns %" PRIu64 " slots %u", it->region.late.absent_ns,
+			       it->region.late.seen_ns, it->region.late.watched_ns,
+			       it->region.late.rotate_ns, it->region.late.slots);
+		putchar('\n');
 		break;
 	case HK_TRACE_MAP:
 		printf("# map %" PRIx64 "-%" PRIx64 " %c%c%c%c off 0x%" PRIx64 " bias 0x%" PRIx64

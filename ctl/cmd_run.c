@@ -12,6 +12,8 @@
  * the loader and constructors run, and at the breakpoint restores the
  * instruction, resolves the regions (executable and libraries now
  * mapped), attaches, and only then detaches ptrace and lets main run.
+ * Mapping-name regions that do not exist yet at main are waited for by
+ * the capture loop (capture.c, "regions that appear later").
  */
 #include <elf.h>
 #include <errno.h>
@@ -62,10 +64,17 @@ static void run_usage(FILE *f)
 		"it go. Accesses made before that (loader, constructors) are not\n"
 		"captured.\n"
 		"\n"
-		"Regions must exist at main: symbols of the executable and of linked\n"
-		"libraries do; a library loaded later with dlopen(), or a [heap] or\n"
-		"file mapping created after main starts, does not, and naming it is an\n"
-		"error (use 'hkctl attach' once it exists).\n"
+		"Regions that appear later: a mapping NAME (starting with '/' or '[':\n"
+		"[heap], a file CMD maps, /dev/shm/NAME, a library CMD loads with\n"
+		"dlopen()) that CMD has not mapped yet at main is watched from when it\n"
+		"appears: hkctl reads /proc/PID/maps every 10 ms and adds it to the live\n"
+		"session (or, if no region exists at main, attaches then). Accesses in\n"
+		"between are not captured; the report says for how long at most (the\n"
+		"time from the last look without it to the module arming it). A mapping\n"
+		"is resolved once, when it first appears: its later growth is not\n"
+		"followed. A NAME that never appears is an error (exit status 2) named\n"
+		"when the capture ends; the trace keeps the other regions. SYMBOLs and\n"
+		"addresses must exist at main.\n"
 		"\n"
 		"Options (as for 'hkctl attach'):\n", hk_prog);
 	hk_capture_help(f);

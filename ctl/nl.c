@@ -178,6 +178,7 @@ static int hk_nl_valid_cb(struct nl_msg *msg, void *arg)
 		}
 		break;
 	case HK_CMD_GET_SESSION:
+	case HK_CMD_ADD_REGIONS:
 		if (hk_nl_parse_session(tb[HK_A_SESSION], &s))
 			break;
 		if (!s.id)
@@ -226,6 +227,16 @@ static int hk_nl_valid_cb(struct nl_msg *msg, void *arg)
 			break;
 		if (hk_nl_parse_session(tb[HK_A_SESSION], &final))
 			memset(&final, 0, sizeof(final));
+		/*
+		 * A target that exits at once ends the session before the
+		 * ATTACH reply is sent, and then the module sends none: END
+		 * is the reply (this socket only ever has one session).
+		 */
+		if (nl->attached && !nl->session) {
+			nl->session = get_u32(tb[HK_A_SESSION_ID]);
+			*nl->attached = final;
+			nl->attached->id = nl->session;
+		}
 		nl->ev.end(nl->ev.arg, get_u32(tb[HK_A_SESSION_ID]),
 			   get_u32(tb[HK_A_END_REASON]), get_u64(tb[HK_A_LOST]),
 			   get_u64(tb[HK_A_THROTTLED]), &final);
@@ -405,14 +416,53 @@ int hk_nl_detach(struct hk_nl *nl, uint32_t id)
 	return hk_nl_transact(nl, msg);
 }
 
+static int hk_nl_put_regions(struct nl_msg *msg, const uint64_t (*regions)[2], size_t n)
+{
+	struct nlattr *list, *r;
+	size_t i;
+
+	list = nla_nest_start(msg, HK_A_REGIONS);
+	if (!list)
+		return -EMSGSIZE;
+	for (i = 0; i < n; i++) {
+		r = nla_nest_start(msg, HK_A_REGIONS_REGION);
+		if (!r || nla_put_u64(msg, HK_REGION_A_START, regions[i][0]) ||
+		    nla_put_u64(msg, HK_REGION_A_LEN, regions[i][1]))
+			return -EMSGSIZE;
+		nla_nest_end(msg, r);
+	}
+	nla_nest_end(msg, list);
+	return 0;
+}
+
+int hk_nl_add_regions(struct hk_nl *nl, uint32_t id, const uint64_t (*regions)[2], size_t n,
+		      struct hk_nl_session *s)
+{
+	struct nl_msg *msg;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	msg = hk_nl_msg(nl, 0, HK_CMD_ADD_REGIONS);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, HK_A_SESSION_ID, id) || hk_nl_put_regions(msg, regions, n)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	nl->reply = s;
+	ret = hk_nl_transact(nl, msg);
+	nl->reply = NULL;
+	return ret;
+}
+
 static int hk_nl_put_attach(struct nl_msg *msg, const struct hk_nl_attach_req *req)
 {
-	struct nlattr *regions, *r, *opts;
+	struct nlattr *segs, *r, *opts;
 	size_t i;
 
 	if (req->nsegs) {
-		regions = nla_nest_start(msg, HK_A_SEGMENTS);
-		if (!regions)
+		segs = nla_nest_start(msg, HK_A_SEGMENTS);
+		if (!segs)
 			return -EMSGSIZE;
 		for (i = 0; i < req->nsegs; i++) {
 			const struct hk_nl_seg *g = &req->segs[i];
@@ -426,23 +476,13 @@ static int hk_nl_put_attach(struct nl_msg *msg, const struct hk_nl_attach_req *r
 				return -EMSGSIZE;
 			nla_nest_end(msg, r);
 		}
-		nla_nest_end(msg, regions);
+		nla_nest_end(msg, segs);
 		goto options;
 	}
 	if (nla_put_u32(msg, HK_A_PID, req->pid) ||
-	    (req->mode && nla_put_u32(msg, HK_A_MODE, req->mode)))
+	    (req->mode && nla_put_u32(msg, HK_A_MODE, req->mode)) ||
+	    hk_nl_put_regions(msg, req->regions, req->nregions))
 		return -EMSGSIZE;
-	regions = nla_nest_start(msg, HK_A_REGIONS);
-	if (!regions)
-		return -EMSGSIZE;
-	for (i = 0; i < req->nregions; i++) {
-		r = nla_nest_start(msg, HK_A_REGIONS_REGION);
-		if (!r || nla_put_u64(msg, HK_REGION_A_START, req->regions[i][0]) ||
-		    nla_put_u64(msg, HK_REGION_A_LEN, req->regions[i][1]))
-			return -EMSGSIZE;
-		nla_nest_end(msg, r);
-	}
-	nla_nest_end(msg, regions);
 options:
 	opts = nla_nest_start(msg, HK_A_OPTIONS);
 	if (!opts ||

@@ -86,6 +86,13 @@ int hk_nl_dump_sessions(struct hk_nl *nl,
 
 int hk_nl_detach(struct hk_nl *nl, uint32_t id);
 
+/*
+ * Watch @n more regions ({ start, len }) of session @id
+ * (%HK_CMD_ADD_REGIONS); on success @s is the session as it is now.
+ */
+int hk_nl_add_regions(struct hk_nl *nl, uint32_t id, const uint64_t (*regions)[2], size_t n,
+		      struct hk_nl_session *s);
+
 /* What to attach to. Zero option fields mean "module default, not sent". */
 struct hk_nl_attach_req {
 	uint32_t pid;

@@ -142,6 +142,18 @@ static int region_mapping(const struct hk_maps *maps, const char *spec, struct h
 	return region_add(out, start, end - start, spec);
 }
 
+int hk_region_absent(const struct hk_maps *maps, const char *spec)
+{
+	size_t i;
+
+	if (spec[0] != '/' && spec[0] != '[')
+		return 0;
+	for (i = 0; i < maps->n; i++)
+		if (!strcmp(maps->v[i].path, spec))
+			return 0;
+	return 1;
+}
+
 struct sym_hit {
 	uint64_t value;
 	uint64_t size;

@@ -46,6 +46,12 @@ int hk_region_resolve(const struct hk_maps *maps, const char *spec, struct hk_re
 void hk_regions_free(struct hk_regions *r);
 
 /*
+ * Is @spec a mapping NAME that @maps has no mapping of at all? ('hkctl
+ * run' then waits for it to appear instead of failing.)
+ */
+int hk_region_absent(const struct hk_maps *maps, const char *spec);
+
+/*
  * Look @name up in the ELF object mapped from @path (.symtab, then
  * .dynsym; defined symbols only) and return its run-time address in the
  * target (load bias added), size and STT_* type. Returns 1 found, 0 not

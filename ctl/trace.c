@@ -171,6 +171,26 @@ int hk_trace_write_region(struct hk_trace *t, uint64_t start, uint64_t len, cons
 	return hk_trace_put(t, HK_TRACE_REGION, &r, sizeof(r), spec, r.spec_len);
 }
 
+int hk_trace_write_region_late(struct hk_trace *t, uint64_t start, uint64_t len, const char *spec,
+			       const struct hk_trace_region_late *late)
+{
+	struct hk_trace_region r = { .start = start, .len = len, .flags = HK_TRACE_REGION_F_LATE };
+	char *buf;
+	int ret;
+
+	spec = spec ? spec : "";
+	r.spec_len = strnlen(spec, HK_TRACE_MAX_STRING - 1) + 1;
+	buf = malloc(r.spec_len + sizeof(*late));
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, spec, r.spec_len - 1);
+	buf[r.spec_len - 1] = '\0';
+	memcpy(buf + r.spec_len, late, sizeof(*late));
+	ret = hk_trace_put(t, HK_TRACE_REGION, &r, sizeof(r), buf, r.spec_len + sizeof(*late));
+	free(buf);
+	return ret;
+}
+
 int hk_trace_write_map(struct hk_trace *t, const struct hk_trace_map *map, const char *path)
 {
 	struct hk_trace_map m = *map;
@@ -317,6 +337,14 @@ static int hk_trace_fill(struct hk_trace *t, const struct hk_trace_chunk *ch,
 		if (!hk_trace_check_string(item->region.spec, item->region.hdr->spec_len,
 					   ch->length - sizeof(struct hk_trace_region)))
 			goto bad_string;
+		item->region.is_late = 0;
+		if ((item->region.hdr->flags & HK_TRACE_REGION_F_LATE) &&
+		    ch->length >= sizeof(struct hk_trace_region) + item->region.hdr->spec_len +
+				  sizeof(struct hk_trace_region_late)) {
+			memcpy(&item->region.late, item->region.spec + item->region.hdr->spec_len,
+			       sizeof(item->region.late));
+			item->region.is_late = 1;
+		}
 		return 1;
 	case HK_TRACE_MAP:
 		if (ch->length < sizeof(struct hk_trace_map))

@@ -94,8 +94,23 @@ struct hk_trace_region {
 	uint64_t start;
 	uint64_t len;
 	uint32_t spec_len;		/* bytes of spec that follow, with the NUL */
+	uint32_t flags;			/* HK_TRACE_REGION_F_* (0 before minor 2) */
+	/* char spec[spec_len]; struct hk_trace_region_late if F_LATE */
+};
+#define HK_TRACE_REGION_F_LATE	(1u << 0)	/* appeared after capture began */
+
+/*
+ * A region watched only once it appeared (hkctl run, a mapping created
+ * after main): when. CLOCK_MONOTONIC ns, as the records' time_ns. It
+ * follows the SPEC, unaligned. 40 bytes.
+ */
+struct hk_trace_region_late {
+	uint64_t absent_ns;		/* last look at the maps without it */
+	uint64_t seen_ns;		/* first look with it */
+	uint64_t watched_ns;		/* the module armed it (reply received) */
+	uint64_t rotate_ns;		/* the session's rotation period from then */
+	uint32_t slots;			/* watchpoints per thread from then */
 	uint32_t reserved;
-	/* char spec[spec_len]; */
 };
 
 /* One line of /proc/PID/maps at attach time. 80 bytes + path. */
@@ -217,6 +232,8 @@ struct hk_trace_item {
 		struct {
 			const struct hk_trace_region *hdr;
 			const char *spec;
+			int is_late;		/* @late is filled */
+			struct hk_trace_region_late late;
 		} region;
 		struct {
 			const struct hk_trace_map *hdr;
@@ -239,6 +256,8 @@ struct hk_trace;
 int hk_trace_create(const char *path, struct hk_trace **out);
 int hk_trace_write_meta(struct hk_trace *t, const struct hk_trace_meta *meta);
 int hk_trace_write_region(struct hk_trace *t, uint64_t start, uint64_t len, const char *spec);
+int hk_trace_write_region_late(struct hk_trace *t, uint64_t start, uint64_t len, const char *spec,
+			       const struct hk_trace_region_late *late);
 int hk_trace_write_map(struct hk_trace *t, const struct hk_trace_map *map, const char *path);
 int hk_trace_write_thread(struct hk_trace *t, const struct hk_trace_thread *thr);
 int hk_trace_write_proc(struct hk_trace *t, const struct hk_trace_proc *proc);

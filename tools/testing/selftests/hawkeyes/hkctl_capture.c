@@ -665,4 +665,98 @@ TEST(overflow_counted)
 	EXPECT_OBJECTS_ZERO();
 }
 
+/*
+ * A target that exits while hkctl attaches: the module may end the session
+ * and send END before the ATTACH reply (or instead of it). Sweep the exit
+ * over the attach; every run must end cleanly: a complete trace that says
+ * the target exited, or a refusal because it was gone already. Neither
+ * "Protocol error" (END taken for no reply) nor a wait for an END that
+ * already came.
+ */
+TEST_F_TIMEOUT(run, attach_exiting_target, 240)
+{
+	int captured = 0, refused = 0, i, rc;
+	char wait_ms[16], pid[16], *err;
+	struct dump d;
+	pid_t target;
+
+	if (variant->threads != 4)
+		SKIP(return, "one variant is enough");
+	for (i = 0; i < 20; i++) {
+		snprintf(wait_ms, sizeof(wait_ms), "%d", i * 25);
+		const char *const targv[] = { counter(), "4", "50", wait_ms, "0", NULL };
+		target = spawn(targv, NULL, NULL, 0);
+		snprintf(pid, sizeof(pid), "%d", (int)target);
+		const char *const argv[] = { "hkctl", "attach", pid, "-r", "hk_counter",
+					     "--no-report", "--no-status", "-o", TRACE, NULL };
+		rc = run(argv, NULL, &err, 0);
+		EXPECT_EQ(0, wait_exit(target));
+		EXPECT_EQ(NULL, strstr(err, "Protocol error")) TH_LOG("wait %s: %s", wait_ms, err);
+		EXPECT_EQ(NULL, strstr(err, "did not end the session")) TH_LOG("%s", err);
+		EXPECT_EQ(NULL, strstr(err, "no END from the module")) TH_LOG("%s", err);
+		if (rc == 0) {
+			captured++;
+			read_trace(&d, TRACE);
+			EXPECT_EQ(0, d.rc);
+			EXPECT_NE(NULL, strstr(d.end, "target exited")) TH_LOG("%s", d.end);
+		} else {
+			refused++;
+			EXPECT_EQ(2, rc);
+			EXPECT_TRUE(strstr(err, "no such process") || strstr(err, "it has exited") ||
+				    strstr(err, "no process") || strstr(err, "no address space") ||
+				    strstr(err, "not mapped") || strstr(err, "could not arm"))
+				TH_LOG("wait %s: %s", wait_ms, err);
+		}
+		unlink(TRACE);
+	}
+	TH_LOG("%d captured, %d refused (target gone first)", captured, refused);
+	EXPECT_LT(0, captured);
+}
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -EIO;
+	close(fd);
+	return ret;
+}
+
+#define REPLY_DELAY "/sys/kernel/debug/hawkeyes/attach_reply_delay_ms"
+
+/*
+ * The same, made certain with the module's test hook: the ATTACH reply
+ * waits 3 s, the target exits long before, so END reaches hkctl first and
+ * the module sends no reply at all (the session is gone). hkctl must take
+ * END as the answer: the capture is complete.
+ */
+TEST(end_before_attach_reply)
+{
+	const char *const targv[] = { counter(), "2", "100", "800", "1000", NULL };
+	char pid[16], *err;
+	struct dump d;
+	pid_t target;
+	int rc;
+
+	if (write_file(REPLY_DELAY, "3000"))
+		SKIP(return, "no debugfs test hook %s", REPLY_DELAY);
+	target = spawn(targv, NULL, NULL, 0);
+	snprintf(pid, sizeof(pid), "%d", (int)target);
+	const char *const argv[] = { "hkctl", "attach", pid, "-r", "hk_counter", "--rotate", "0",
+				     "--budget", "10000000", "--no-report", "--no-status", "-o",
+				     TRACE, NULL };
+	rc = run(argv, NULL, &err, 0);
+	EXPECT_EQ(0, write_file(REPLY_DELAY, "0"));
+	EXPECT_EQ(0, wait_exit(target));
+	EXPECT_EQ(0, rc) TH_LOG("%s", err);
+	read_trace(&d, TRACE);
+	ASSERT_EQ(0, d.rc);
+	EXPECT_EQ(200, d.records);
+	EXPECT_EQ(0, d.kernel_lost);
+	EXPECT_NE(NULL, strstr(d.end, "target exited")) TH_LOG("%s", d.end);
+	unlink(TRACE);
+}
+
 TEST_HARNESS_MAIN

@@ -283,6 +283,8 @@ FIXTURE_VARIANT(litmus) {
 	const char *expect_arm64;
 	/* both sides in one lock: "" because the lock rule dropped the cycle */
 	int locked;
+	const char *rotate;	/* --rotate; NULL: off */
+	bool late;		/* a region appears after main: the report must say so */
 };
 
 #define MP_DATA_FLAG	{ "data", "flag" }
@@ -381,6 +383,29 @@ FIXTURE_VARIANT_ADD(litmus, spsc_ring) {
 	.expect = SPSC_EXPECT,
 };
 
+/*
+ * Regions that appear after main (progs/litmus_late.c maps a file): with a
+ * symbol that exists at main they are added to the live session
+ * (HK_CMD_ADD_REGIONS); alone, hkctl attaches when the mapping appears. A
+ * mapping is a page, 512 units: rotation must be on; the window jumps to
+ * the new units, and 1 s keeps it on data and flag while the threads run.
+ */
+#define LATE_MAP	"/tmp/hk-litmus-late.map"
+FIXTURE_VARIANT_ADD(litmus, mp_late_added) {
+	.prog = "litmus_late", .variant = "plain", .regions = { "mapped", LATE_MAP },
+	.expect = "MP porting high @data_w>@flag_w release ; @flag_r>@data_r acquire",
+	.rotate = "1s", .late = true,
+};
+FIXTURE_VARIANT_ADD(litmus, mp_late_attach) {
+	.prog = "litmus_late", .variant = "plain", .regions = { LATE_MAP },
+	.expect = "MP porting high @data_w>@flag_w release ; @flag_r>@data_r acquire",
+	.rotate = "1s", .late = true,
+};
+FIXTURE_VARIANT_ADD(litmus, mp_late_fence) {
+	.prog = "litmus_late", .variant = "fence", .regions = { "mapped", LATE_MAP },
+	.expect = "", .rotate = "1s", .late = true,
+};
+
 FIXTURE_SETUP(litmus)
 {
 	snprintf(self->dir, sizeof(self->dir), "/tmp/litmus.XXXXXX");
@@ -438,7 +463,7 @@ TEST_F_TIMEOUT(litmus, findings, 120)
 	argv[argc++] = "--access";
 	argv[argc++] = "rw";
 	argv[argc++] = "--rotate";
-	argv[argc++] = "off";
+	argv[argc++] = variant->rotate ? variant->rotate : "off";
 	argv[argc++] = "--budget";
 	argv[argc++] = "1000000";
 	argv[argc++] = "--no-status";
@@ -486,7 +511,55 @@ TEST_F_TIMEOUT(litmus, findings, 120)
 			  sizeof(dropped));
 		EXPECT_LT(0, atoi(dropped)) TH_LOG("no cycle dropped by the lock rule");
 	}
+	/* a late region says how long it was mapped but not watched */
+	if (variant->late) {
+		char *e = slurp(err);
+
+		EXPECT_NE(NULL, strstr(report, "\"late\": {\"unwatched_ms_at_most\": "));
+		EXPECT_TRUE(e && strstr(e, "region '" LATE_MAP "' appeared in pid"))
+			TH_LOG("%s", e ? e : "");
+		free(e);
+		unlink(LATE_MAP);
+	}
 	free(report);
+}
+
+/*
+ * A mapping name that never appears is an error that names it: with
+ * another region the capture still runs (and its trace is kept); alone,
+ * nothing is attached and no trace is written.
+ */
+TEST(late_region_never_appears)
+{
+	char prog[PATH_MAX + 64], *e;
+	const char *with_other[] = { "hkctl", "run", "-r", "mapped", "-r", "/tmp/hk-never.map",
+				     "--no-status", "-o", "/tmp/hk-never.trace", "--", prog, "plain",
+				     "10", NULL };
+	const char *alone[] = { "hkctl", "run", "-r", "/tmp/hk-never.map", "--no-status", "-o",
+				"/tmp/hk-never2.trace", "--", prog, "plain", "10", NULL };
+
+	snprintf(prog, sizeof(prog), "%s/litmus_late", progs());
+	setenv("LITMUS_LATE_PAUSE_MS", "0", 1);
+	EXPECT_EQ(2, run(with_other, "/tmp/hk-never.out", "/tmp/hk-never.err"));
+	e = slurp("/tmp/hk-never.err");
+	ASSERT_NE(NULL, e);
+	EXPECT_NE(NULL, strstr(e, "region '/tmp/hk-never.map': pid "));
+	EXPECT_NE(NULL, strstr(e, "never mapped it (looked every 10 ms until the capture ended)"))
+		TH_LOG("%s", e);
+	free(e);
+	EXPECT_EQ(0, access("/tmp/hk-never.trace", F_OK));
+
+	EXPECT_EQ(2, run(alone, "/tmp/hk-never.out", "/tmp/hk-never.err"));
+	e = slurp("/tmp/hk-never.err");
+	ASSERT_NE(NULL, e);
+	EXPECT_NE(NULL, strstr(e, "never mapped it (looked every 10 ms until it exited)"))
+		TH_LOG("%s", e);
+	EXPECT_NE(NULL, strstr(e, "exited with status 0")) TH_LOG("%s", e);
+	free(e);
+	EXPECT_NE(0, access("/tmp/hk-never2.trace", F_OK));
+	unsetenv("LITMUS_LATE_PAUSE_MS");
+	unlink("/tmp/hk-never.trace");
+	unlink(LATE_MAP);
 }
 
 /*
