@@ -5,9 +5,11 @@
  * accesses is the number of uops on the shortest static path between them
  * in the function's CFG (Dijkstra; weights from hka_code.c's estimate).
  *
- * Only forward edges are followed: a path that needs a backward branch
- * pairs accesses of different loop iterations, which turned every loop
- * into extra reversed cycles of the same bug.
+ * Only forward edges are followed, except from a store to a load: a path
+ * that needs a backward branch pairs accesses of different loop
+ * iterations, which turned every loop into extra reversed cycles of the
+ * same bug; W->R pairs only ever make SB, which has no reversed copy and
+ * in polling loops only exists across the back edge.
  *
  * Presets are reorder-buffer sizes as published by Arm for each core (see
  * Documentation/hawkeyes/analysis.rst). The default is the largest common
@@ -121,9 +123,17 @@ void hka_window_distances(const struct hka_func *fn, uint32_t a, unsigned int bl
 		for (k = 0; k < 2; k++) {
 			uint32_t v = in->succ[k], d = dist[u] + in->uops;
 
-			/* a backward branch closes a loop: intervals stay within
-			 * one iteration (analysis.rst, limits) */
-			if (v == HKA_NO_INDEX || v <= u || d > limit || d >= dist[v])
+			/*
+			 * A backward branch closes a loop: intervals stay within
+			 * one iteration (analysis.rst, limits), except store ->
+			 * load. Only SB is made of W->R pairs, so no other pattern
+			 * gains reversed copies, and the end of one iteration
+			 * before the start of the next is where a polling loop
+			 * has its SB: a ring publishes its index, then reads the
+			 * other side's.
+			 */
+			if (v == HKA_NO_INDEX || (v <= u && block != HKA_ORD_WR) || d > limit ||
+			    d >= dist[v])
 				continue;
 			/* stale entries are harmless (they relax nothing); the heap
 			 * holds at most one entry per successful relaxation: 2n+1 */

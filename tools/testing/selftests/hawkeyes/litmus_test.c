@@ -263,11 +263,18 @@ static void sort_lines(char *s, size_t size)
 		snprintf(s + strlen(s), size - strlen(s), "%s%s", i ? "\n" : "", lines[i]);
 }
 
-/* The SPSC ring: exactly the three cycles of the article's rte_ring case. */
+/*
+ * The SPSC ring: exactly the three porting cycles of the article's
+ * rte_ring case, and the two SB cycles across the polling loops' back
+ * edges (each side publishes, then reads the other's index in its next
+ * iteration; x86 has them too, and they only delay the ring).
+ */
 #define SPSC_EXPECT							\
 	"LB porting high @tail_r>@slot_w release ; @slot_r>@tail_w release\n"	\
 	"LB porting high @tail_r>@head_w release ; @head_r>@tail_w release\n"	\
-	"MP porting high @slot_w>@head_w release ; @head_r>@slot_r acquire"
+	"MP porting high @slot_w>@head_w release ; @head_r>@slot_r acquire\n"	\
+	"SB not-porting high @head_w>@tail_r full ; @tail_w>@head_r full\n"	\
+	"SB not-porting high @slot_w>@tail_r full ; @tail_w>@slot_r full"
 
 FIXTURE(litmus) {
 	char dir[64];
