@@ -642,16 +642,27 @@ TEST(sigterm_ends_run)
 	EXPECT_OBJECTS_ZERO();
 }
 
-/* A 16-record buffer under a flood: loss is counted, twice, and the same. */
+/*
+ * A 16-record buffer under a flood: loss is counted, twice, and the same.
+ * A hit costs ~380 us in the arm64 VM against ~80 us on x86 (bench-capture):
+ * a quarter of the stores there keeps the flood inside the 30 s limit.
+ */
+#ifdef __aarch64__
+#define FLOOD_STORES 5000
+#else
+#define FLOOD_STORES 20000
+#endif
 TEST(overflow_counted)
 {
+	char k[16];
 	const char *const argv[] = { "hkctl", "run", "-r", "hk_counter", "--rotate", "off",
 				     "--budget", "10000000", "--buffer", "16", "--no-status",
-				     "-o", TRACE, "--", counter(), "4", "20000", NULL };
+				     "-o", TRACE, "--", counter(), "4", k, NULL };
 	char *err;
 	struct dump d;
 	int lost_reported;
 
+	snprintf(k, sizeof(k), "%d", FLOOD_STORES);
 	ASSERT_EQ(0, run(argv, NULL, &err, 0)) TH_LOG("%s", err);
 	lost_reported = strstr(err, "lost 0 ") == NULL && strstr(err, "lost ") != NULL;
 	read_trace(&d, TRACE);
@@ -659,7 +670,7 @@ TEST(overflow_counted)
 	EXPECT_TRUE(lost_reported);
 	EXPECT_GT(d.kernel_lost, 0);
 	EXPECT_EQ(d.kernel_lost, d.seq_gaps);
-	EXPECT_EQ(80000, d.records + d.kernel_lost + d.throttled)
+	EXPECT_EQ(4 * FLOOD_STORES, d.records + d.kernel_lost + d.throttled)
 		TH_LOG("records %" PRIu64 " lost %" PRIu64 " throttled %" PRIu64,
 		       d.records, d.kernel_lost, d.throttled);
 	EXPECT_OBJECTS_ZERO();
