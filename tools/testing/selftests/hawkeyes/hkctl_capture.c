@@ -244,6 +244,58 @@ static bool wait_for_session(unsigned int ms)
 	EXPECT_TRUE(hk_objects_zero(_why, sizeof(_why))) TH_LOG("left: %s", _why); \
 } while (0)
 
+/*
+ * Start a target that waits for SIGUSR1 ("sig" as hkctl_counter's WAIT_MS)
+ * and return once it says it blocked the signal; -1 on failure.
+ */
+static pid_t spawn_waiting(const char *const targv[])
+{
+	const char *tout = "/tmp/hk_waiting.out";
+	pid_t pid;
+	int i;
+
+	unlink(tout);
+	pid = spawn(targv, tout, NULL, 0);
+	if (pid < 0)
+		return -1;
+	for (i = 0; i < 300 && !strstr(slurp(tout), "waiting"); i++)
+		msleep(100);
+	if (strstr(slurp(tout), "waiting"))
+		return pid;
+	kill(pid, SIGKILL);
+	wait_exit(pid);
+	return -1;
+}
+
+/*
+ * Run hkctl @argv (an attach to @target) in the background, let @target go
+ * once the session exists, wait for both. Ordered by events, not sleeps:
+ * hkctl can take seconds to attach under TCG on a loaded host.
+ * Return: 0 when the target and hkctl both exited 0.
+ */
+static int attach_then_go(const char *const argv[], pid_t target)
+{
+	const char *herr = "/tmp/hk_attach.err";
+	bool armed;
+	int rt, rh;
+	pid_t hk;
+
+	hk = spawn(argv, NULL, herr, 0);
+	if (hk < 0) {
+		kill(target, SIGKILL);
+		wait_exit(target);
+		return -1;
+	}
+	armed = wait_for_session(30000);
+	kill(target, SIGUSR1);
+	rt = wait_exit(target);
+	rh = wait_exit(hk);
+	if (!armed || rt || rh)
+		fprintf(stderr, "# session %s, target exit %d, hkctl exit %d: %s\n",
+			armed ? "seen" : "never seen", rt, rh, slurp(herr));
+	return armed && !rt && !rh ? 0 : -1;
+}
+
 FIXTURE(run) {
 };
 
@@ -316,29 +368,19 @@ TEST_F_TIMEOUT(run, exact, 120)
  */
 TEST_F_TIMEOUT(run, attach_before_threads, 120)
 {
-	char n[16], k[16], pid[16], tout[] = "/tmp/hk_abt.out";
+	char n[16], k[16], pid[16];
 	struct dump d;
-	pid_t target, hk;
-	int i;
+	pid_t target;
 
 	snprintf(n, sizeof(n), "%d", variant->threads);
 	snprintf(k, sizeof(k), "%d", variant->writes);
 	const char *const targv[] = { counter(), n, k, "sig", "100", NULL };
-	target = spawn(targv, tout, NULL, 0);
+	target = spawn_waiting(targv);
 	ASSERT_LT(0, target);
-	/* the target blocks SIGUSR1 before it says so */
-	for (i = 0; i < 300 && !strstr(slurp(tout), "waiting"); i++)
-		msleep(100);
-	ASSERT_NE(NULL, strstr(slurp(tout), "waiting"));
 	snprintf(pid, sizeof(pid), "%d", (int)target);
 	const char *const argv[] = { "hkctl", "attach", pid, "-r", "hk_counter", "--rotate", "0",
 				     "--budget", "10000000", "-o", TRACE, NULL };
-	hk = spawn(argv, NULL, "/tmp/hk_abt.err", 0);
-	ASSERT_LT(0, hk);
-	EXPECT_TRUE(wait_for_session(30000));
-	kill(target, SIGUSR1);
-	EXPECT_EQ(0, wait_exit(target));
-	EXPECT_EQ(0, wait_exit(hk)) TH_LOG("%s", slurp("/tmp/hk_abt.err"));
+	EXPECT_EQ(0, attach_then_go(argv, target));
 	read_trace(&d, TRACE);
 	ASSERT_EQ(0, d.rc);
 	EXPECT_EQ((uint64_t)variant->threads * variant->writes, d.records);
@@ -569,22 +611,21 @@ static int ip_in_maps(const struct dump *d, uint64_t ip)
  */
 TEST(maps_after_attach)
 {
-	/* 4 s before the JIT page: hkctl must attach first, even on a loaded host */
-	const char *const targv[] = { counter(), "2", "200", "4000", "100", "jit", NULL };
-	char pid[16], *err;
+	/* the JIT page is mapped after SIGUSR1, sent once hkctl has attached */
+	const char *const targv[] = { counter(), "2", "200", "sig", "100", "jit", NULL };
+	char pid[16];
 	struct dump d;
 	pid_t target;
 
 #ifndef __x86_64__
 	SKIP(return, "the JIT page is x86-64 code");
 #endif
-	target = spawn(targv, NULL, NULL, 0);
+	target = spawn_waiting(targv);
+	ASSERT_LT(0, target);
 	snprintf(pid, sizeof(pid), "%d", (int)target);
-	msleep(300);
 	const char *const argv[] = { "hkctl", "attach", pid, "-r", "hk_counter", "--rotate", "0",
 				     "--budget", "10000000", "--no-report", "-o", TRACE, NULL };
-	EXPECT_EQ(0, run(argv, NULL, &err, 0)) TH_LOG("%s", err);
-	EXPECT_EQ(0, wait_exit(target));
+	EXPECT_EQ(0, attach_then_go(argv, target));
 	read_trace(&d, TRACE);
 	ASSERT_EQ(0, d.rc);
 	EXPECT_EQ(400, d.records);
