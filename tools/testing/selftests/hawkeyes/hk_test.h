@@ -467,6 +467,20 @@ static inline bool hk_objects_zero(char *why, size_t len)
 	return false;
 }
 
+/*
+ * In a kselftest test or teardown: once the sessions have ended (up to
+ * 10 s: a client's end is asynchronous), every live object of the module
+ * is back to zero.
+ */
+#define EXPECT_OBJECTS_ZERO() do {						\
+	uint64_t _end = hk_now_ms() + 10000;					\
+	char _why[64];								\
+										\
+	while (hk_object("sessions") > 0 && hk_now_ms() < _end)			\
+		usleep(20000);							\
+	EXPECT_TRUE(hk_objects_zero(_why, sizeof(_why))) TH_LOG("left: %s", _why); \
+} while (0)
+
 /* Lines in the kernel log: compared before/after to catch noise. */
 static inline int hk_kmsg_lines(void)
 {

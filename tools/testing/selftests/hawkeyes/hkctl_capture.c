@@ -235,15 +235,6 @@ static bool wait_for_session(unsigned int ms)
  * thread, watchpoint, buffer or task_work (sessions end asynchronously
  * after a client is killed, so wait for them first).
  */
-#define EXPECT_OBJECTS_ZERO() do {						\
-	uint64_t _end = hk_now_ms() + 10000;					\
-	char _why[64];								\
-										\
-	while (hk_object("sessions") > 0 && hk_now_ms() < _end)			\
-		msleep(20);							\
-	EXPECT_TRUE(hk_objects_zero(_why, sizeof(_why))) TH_LOG("left: %s", _why); \
-} while (0)
-
 /*
  * Start a target that waits for SIGUSR1 ("sig" as hkctl_counter's WAIT_MS)
  * and return once it says it blocked the signal; -1 on failure.

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "hk_test.h"
 
 #define ITERS		"500"
 #define MAX_FINDINGS	16
@@ -426,6 +427,7 @@ FIXTURE_TEARDOWN(litmus)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
 	if (system(cmd))
 		TH_LOG("cannot remove %s", self->dir);
+	EXPECT_OBJECTS_ZERO();
 }
 
 TEST_F_TIMEOUT(litmus, findings, 120)
@@ -567,6 +569,7 @@ TEST(late_region_never_appears)
 	unsetenv("LITMUS_LATE_PAUSE_MS");
 	unlink("/tmp/hk-never.trace");
 	unlink(LATE_MAP);
+	EXPECT_OBJECTS_ZERO();
 }
 
 /*
@@ -688,6 +691,7 @@ TEST(attach_mp_plain)
 	free(report);
 	snprintf(out, sizeof(out), "rm -rf %s", dir);
 	EXPECT_EQ(0, system(out));
+	EXPECT_OBJECTS_ZERO();
 }
 
 TEST_HARNESS_MAIN

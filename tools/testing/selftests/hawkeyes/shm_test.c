@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "hk_test.h"
 
 #define SEG	"hk_shm_test"
 
@@ -169,6 +170,7 @@ FIXTURE_TEARDOWN(shm)
 	shm_unlink("/" SEG);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
 	system(cmd);
+	EXPECT_OBJECTS_ZERO();
 }
 
 /* out: 0 writer, 1 reader, 2 report, 3 hkctl stderr, 4 trace */
