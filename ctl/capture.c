@@ -837,23 +837,31 @@ static struct cap_pending *cap_pending_of(struct cap *c, const char *spec)
 }
 
 /* Has @pid exited without being reaped yet ('Z' in /proc/PID/stat)? */
-static int cap_is_zombie(pid_t pid)
+/*
+ * Has @pid exited or begun to? A zombie (Z, X) or a task with PF_EXITING in
+ * the flags field of /proc/PID/stat: once exit_mm() has run, reading its
+ * maps fails with EACCES before it is a zombie (seen on arm64 under TCG).
+ */
+static int cap_is_exiting(pid_t pid)
 {
-	char path[64], buf[512], *p;
+	char path[64], buf[512], *p, state;
+	unsigned long flags;
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return errno == ENOENT || errno == ESRCH;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
 	p = strrchr(buf, ')');	/* comm may hold anything, even ") Z" */
-	return p && p[1] == ' ' && p[2] == 'Z';
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
+		return 0;
+	return state == 'Z' || state == 'X' || (flags & 0x4 /* PF_EXITING */);
 }
 
 static int cap_resolve(struct cap *c, struct hk_regions *regions)
@@ -867,10 +875,10 @@ static int cap_resolve(struct cap *c, struct hk_regions *regions)
 		return 0;	/* hkctl watch resolved the segments */
 	ret = hk_maps_read(c->t->pid, &maps);
 	if (ret) {
-		/* an exited process not reaped yet has no maps to show: EACCES */
+		/* an exiting or exited process has no maps to show: EACCES */
 		hk_err(c->cmd, "cannot read the mappings of pid %d: %s", (int)c->t->pid,
 		       ret == -ESRCH ? "no such process" :
-		       cap_is_zombie(c->t->pid) ? "it has exited" : strerror(-ret));
+		       cap_is_exiting(c->t->pid) ? "it has exited" : strerror(-ret));
 		return ret;
 	}
 	for (i = 0; i < c->o->nspecs; i++) {

@@ -777,29 +777,42 @@ static int write_file(const char *path, const char *val)
  */
 TEST(end_before_attach_reply)
 {
-	const char *const targv[] = { counter(), "2", "100", "800", "1000", NULL };
-	char pid[16], *err;
+	const char *const targv[] = { counter(), "2", "100", "sig", "1000", NULL };
+	char pid[16];
 	struct dump d;
-	pid_t target;
-	int rc;
+	pid_t target, hk;
+	int i, rt, rh;
 
 	if (write_file(REPLY_DELAY, "3000"))
 		SKIP(return, "no debugfs test hook %s", REPLY_DELAY);
-	target = spawn(targv, NULL, NULL, 0);
+	target = spawn_waiting(targv);
+	ASSERT_LT(0, target);
 	snprintf(pid, sizeof(pid), "%d", (int)target);
 	const char *const argv[] = { "hkctl", "attach", pid, "-r", "hk_counter", "--rotate", "0",
 				     "--budget", "10000000", "--no-report", "--no-status", "-o",
 				     TRACE, NULL };
-	rc = run(argv, NULL, &err, 0);
+	hk = spawn(argv, NULL, "/tmp/hk_ebar.err", 0);
+	ASSERT_LT(0, hk);
+	/*
+	 * Armed: the watchpoint counter moves before the delayed reply (the
+	 * reply holds genl's lock, so hkctl status would wait for it).
+	 */
+	for (i = 0; i < 3000 && hk_object("watchpoints") <= 0; i++)
+		usleep(10000);
+	EXPECT_LT(0, hk_object("watchpoints"));
+	kill(target, SIGUSR1);
+	rt = wait_exit(target);
+	rh = wait_exit(hk);
 	EXPECT_EQ(0, write_file(REPLY_DELAY, "0"));
-	EXPECT_EQ(0, wait_exit(target));
-	EXPECT_EQ(0, rc) TH_LOG("%s", err);
+	EXPECT_EQ(0, rt);
+	EXPECT_EQ(0, rh) TH_LOG("%s", slurp("/tmp/hk_ebar.err"));
 	read_trace(&d, TRACE);
 	ASSERT_EQ(0, d.rc);
 	EXPECT_EQ(200, d.records);
 	EXPECT_EQ(0, d.kernel_lost);
 	EXPECT_NE(NULL, strstr(d.end, "target exited")) TH_LOG("%s", d.end);
 	unlink(TRACE);
+	EXPECT_OBJECTS_ZERO();
 }
 
 TEST_HARNESS_MAIN
