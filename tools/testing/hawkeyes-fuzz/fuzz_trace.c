@@ -66,6 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				require(it.region.hdr->spec_len >= 1);
 				touch(it.region.spec, it.region.hdr->spec_len);
 				require(strlen(it.region.spec) + 1 <= it.region.hdr->spec_len);
+				if (it.region.is_late)
+					touch(&it.region.late, sizeof(it.region.late));
 				break;
 			case HK_TRACE_MAP:
 				touch(it.map.hdr, sizeof(*it.map.hdr));
@@ -75,6 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			case HK_TRACE_THREAD:
 				touch(it.thread, sizeof(*it.thread));
+				break;
+			case HK_TRACE_PROC:
+				touch(it.proc, sizeof(*it.proc));
 				break;
 			case HK_TRACE_RECORDS:
 				touch(it.records.recs, it.records.count * sizeof(*it.records.recs));

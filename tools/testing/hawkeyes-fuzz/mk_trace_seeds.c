@@ -18,6 +18,11 @@ static int write_seed(const char *dir, int n, int nrecs, int full)
 	struct hk_trace_thread thr = { .tid = 43, .flags = 1, .records = 2 };
 	struct hk_trace_lost lost = { .kernel_lost = 1, .seq_gaps = 1 };
 	struct hk_trace_end end = { .records = nrecs, .reason = 3 };
+	/* format 1.2 chunks: a late region (hkctl run), a PROC (hkctl watch) */
+	struct hk_trace_region_late late = { .absent_ns = 100, .seen_ns = 200,
+					     .watched_ns = 300, .rotate_ns = 10000000,
+					     .slots = 4 };
+	struct hk_trace_proc proc = { .pid = 44 };
 	struct hk_trace_rec recs[8];
 	struct hk_trace *t;
 	char path[4096];
@@ -27,6 +32,7 @@ static int write_seed(const char *dir, int n, int nrecs, int full)
 	memcpy(meta.kernel, "6.1.0-hk", 8);
 	memcpy(meta.comm, "ring", 4);
 	memcpy(thr.comm, "worker", 6);
+	memcpy(proc.comm, "reader", 6);
 	memset(recs, 0, sizeof(recs));
 	for (i = 0; i < nrecs; i++) {
 		recs[i].seq = i;
@@ -45,6 +51,11 @@ static int write_seed(const char *dir, int n, int nrecs, int full)
 	hk_trace_write_meta(t, &meta);
 	hk_trace_write_region(t, 0x601040, 16, "ring:head");
 	hk_trace_write_map(t, &map, "/usr/bin/ring");
+	if (n & 1) {
+		hk_trace_write_region_late(t, 0x7f0000001000, 64, "/dev/shm/ring", &late);
+		hk_trace_write_proc(t, &proc);
+		hk_trace_write_map(t, &map, "/usr/bin/reader");
+	}
 	hk_trace_write_thread(t, &thr);
 	hk_trace_write_records(t, recs, nrecs);
 	if (full) {
