@@ -13,6 +13,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -71,6 +73,21 @@ struct hk_cl {
 	 */
 	struct hk_cl *aux;
 };
+
+/* The target programs' directory: progs/ beside the running selftest. */
+static inline const char *hk_progs_dir(void)
+{
+	static char dir[PATH_MAX];
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (dir[0])
+		return dir;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
+	snprintf(dir, sizeof(dir), "%s/progs", n > 0 ? dirname(self) : ".");
+	return dir;
+}
 
 static inline uint64_t hk_now_ms(void)
 {

@@ -40,21 +40,6 @@
 #define MAX_FINDINGS	16
 #define SIG_LEN		256
 
-static char progs_dir[PATH_MAX];
-
-static const char *progs(void)
-{
-	char self[PATH_MAX];
-	ssize_t n;
-
-	if (progs_dir[0])
-		return progs_dir;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	self[n > 0 ? n : 0] = '\0';
-	snprintf(progs_dir, sizeof(progs_dir), "%s/progs", n > 0 ? dirname(self) : ".");
-	return progs_dir;
-}
-
 /* Start argv with stdout into out (stderr into err); returns its pid or -1. */
 static pid_t spawn(const char *const argv[], const char *out, const char *err)
 {
@@ -440,7 +425,7 @@ TEST_F_TIMEOUT(litmus, findings, 120)
 	const char *want = variant->expect;
 	int argc = 0, rc, n, i, want_exit;
 
-	snprintf(prog, sizeof(prog), "%s/%s", progs(), variant->prog);
+	snprintf(prog, sizeof(prog), "%s/%s", hk_progs_dir(), variant->prog);
 	snprintf(srcpath, sizeof(srcpath), "%s.c", prog);
 	snprintf(out, sizeof(out), "%s/out", self->dir);
 	snprintf(err, sizeof(err), "%s/err", self->dir);
@@ -547,7 +532,7 @@ TEST(late_region_never_appears)
 	const char *alone[] = { "hkctl", "run", "-r", "/tmp/hk-never.map", "--no-status", "-o",
 				"/tmp/hk-never2.trace", "--", prog, "plain", "10", NULL };
 
-	snprintf(prog, sizeof(prog), "%s/litmus_late", progs());
+	snprintf(prog, sizeof(prog), "%s/litmus_late", hk_progs_dir());
 	setenv("LITMUS_LATE_PAUSE_MS", "0", 1);
 	EXPECT_EQ(2, run(with_other, "/tmp/hk-never.out", "/tmp/hk-never.err"));
 	e = slurp("/tmp/hk-never.err");
@@ -587,7 +572,7 @@ TEST(attach_mp_plain)
 	pid_t pid, hk;
 
 	ASSERT_NE(NULL, mkdtemp(dir));
-	snprintf(prog, sizeof(prog), "%s/litmus_mp", progs());
+	snprintf(prog, sizeof(prog), "%s/litmus_mp", hk_progs_dir());
 	snprintf(srcpath, sizeof(srcpath), "%s.c", prog);
 	snprintf(json, sizeof(json), "%s/report.json", dir);
 	snprintf(trace, sizeof(trace), "%s/attach.trace", dir);

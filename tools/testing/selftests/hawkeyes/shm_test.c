@@ -43,21 +43,6 @@
 
 #define SEG	"hk_shm_test"
 
-static char progs_dir[PATH_MAX];
-
-static const char *progs(void)
-{
-	char self[PATH_MAX];
-	ssize_t n;
-
-	if (progs_dir[0])
-		return progs_dir;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	self[n > 0 ? n : 0] = '\0';
-	snprintf(progs_dir, sizeof(progs_dir), "%s/progs", n > 0 ? dirname(self) : ".");
-	return progs_dir;
-}
-
 /* Start argv with stdout/stderr to files; uid > 0: as that user. */
 static pid_t start(const char *const argv[], const char *out, const char *err, uid_t uid)
 {
@@ -110,7 +95,7 @@ static void site(const char *file, const char *name, char *buf, size_t size)
 	char *src, *hit, *p;
 	unsigned int line = 1;
 
-	snprintf(path, sizeof(path), "%s/%s", progs(), file);
+	snprintf(path, sizeof(path), "%s/%s", hk_progs_dir(), file);
 	src = slurp(path);
 	snprintf(needle, sizeof(needle), "@%s */", name);
 	hit = strstr(src, needle);
@@ -156,8 +141,8 @@ FIXTURE_SETUP(shm)
 
 	snprintf(self->dir, sizeof(self->dir), "/tmp/hk_shm.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
-	snprintf(self->prog_w, sizeof(self->prog_w), "%s/shm_mp_writer", progs());
-	snprintf(self->prog_r, sizeof(self->prog_r), "%s/shm_mp_reader", progs());
+	snprintf(self->prog_w, sizeof(self->prog_w), "%s/shm_mp_writer", hk_progs_dir());
+	snprintf(self->prog_r, sizeof(self->prog_r), "%s/shm_mp_reader", hk_progs_dir());
 	for (i = 0; i < 8; i++)
 		snprintf(self->out[i], sizeof(self->out[i]), "%s/f%d", self->dir, i);
 	shm_unlink("/" SEG);
@@ -407,7 +392,7 @@ TEST_F_TIMEOUT(shm, sysv_offsets, 300)
 	pid_t pc, pa, ph;
 	long id;
 
-	snprintf(kinds, sizeof(kinds), "%s/shm_kinds", progs());
+	snprintf(kinds, sizeof(kinds), "%s/shm_kinds", hk_progs_dir());
 	pc = start(c, self->out[0], NULL, 0);
 	id = wait_line(self->out[0], "id ");
 	ASSERT_LE(0, id);
@@ -443,7 +428,7 @@ TEST_F_TIMEOUT(shm, memfd_offsets, 300)
 	pid_t ps, pr, ph;
 	long fd;
 
-	snprintf(kinds, sizeof(kinds), "%s/shm_kinds", progs());
+	snprintf(kinds, sizeof(kinds), "%s/shm_kinds", hk_progs_dir());
 	snprintf(sock, sizeof(sock), "%s/sock", self->dir);
 	ps = start(sv, self->out[0], NULL, 0);
 	fd = wait_line(self->out[0], "fd ");
@@ -474,7 +459,7 @@ TEST_F_TIMEOUT(shm, all_capped, 300)
 	pid_t pc;
 	long id;
 
-	snprintf(kinds, sizeof(kinds), "%s/shm_kinds", progs());
+	snprintf(kinds, sizeof(kinds), "%s/shm_kinds", hk_progs_dir());
 	pc = start(c, self->out[0], NULL, 0);
 	id = wait_line(self->out[0], "id ");
 	ASSERT_LE(0, id);
