@@ -865,7 +865,8 @@ static void an_write_text(const struct an *a, FILE *f)
 		a->lost.throttled,
 		!a->lost.throttled ? "" :
 		a->meta.mode == HK_TRACE_MODE_PGPROT ?
-		" (page re-arms deferred by the page budget: first accesses then not seen)" :
+		" (page re-arms deferred by the page budget: until re-armed, accesses to those"
+		" pages were not seen)" :
 		" (over the hit budget: those accesses were not seen)");
 	fprintf(f, "  accesses: %" PRIu64 " reads, %" PRIu64 " writes resolved to their "
 		"instruction; %lu cycles not reported: both sides inside one lock\n", a->reads,

@@ -1327,17 +1327,28 @@ static void cap_summary(struct cap *c, uint64_t end_ns)
 			" times; accesses during the pauses were not seen (raise --budget)\n",
 			hk_prog, c->cmd, c->info.budget, c->final.disables);
 	/*
-	 * Page mode: throttled counts pages the budget left unarmed for a
-	 * tick; their first access in that tick was not seen.
+	 * Page mode: throttled counts re-arms the budget deferred, one per
+	 * page and pass (tick) that found the page unarmed with no budget
+	 * left; until its re-arm no access to that page is seen. Every pass
+	 * either arms or defers each unarmed page, so arms + deferred is
+	 * every re-arm that was due: the deferred share is the coverage lost.
 	 */
-	if (c->info.mode == HK_MODE_PGPROT)
+	if (c->info.mode == HK_MODE_PGPROT) {
+		uint64_t due = c->final.arms + c->final.throttled;
+
 		fprintf(stderr, "%s %s: page mode: %" PRIu64 " faults (%" PRIu64
 			" in syscalls), %" PRIu64 " re-arm passes, %" PRIu64
 			" entries armed over %u pages; budget %u faults/s deferred %" PRIu64
-			" re-arms%s\n",
+			" re-arms\n",
 			hk_prog, c->cmd, c->final.hits, c->final.uaccess, c->final.rotations,
-			c->final.arms, c->final.pages, c->info.page_budget, c->final.throttled,
-			c->final.throttled ? " (raise --page-budget)" : "");
+			c->final.arms, c->final.pages, c->info.page_budget, c->final.throttled);
+		if (c->final.throttled)
+			fprintf(stderr, "%s %s: note: the page budget (%u faults/s) deferred %"
+				PRIu64 " of %" PRIu64 " page re-arms (%.1f%%): until re-armed, "
+				"accesses to those pages were not seen (raise --page-budget)\n",
+				hk_prog, c->cmd, c->info.page_budget, c->final.throttled, due,
+				100.0 * c->final.throttled / due);
+	}
 	if (c->final.reg_fails)
 		fprintf(stderr, "%s %s: note: %u watchpoint registrations failed (debug registers in use by a debugger?)\n",
 			hk_prog, c->cmd, c->final.reg_fails);
