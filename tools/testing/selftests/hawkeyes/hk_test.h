@@ -169,6 +169,8 @@ static inline void hk_cl_handle(struct hk_cl *c, struct nlmsghdr *nlh)
 			c->end_session = nla_get_u32(tb[HK_A_SESSION_ID]);
 		if (tb[HK_A_LOST])
 			c->lost = nla_get_u64(tb[HK_A_LOST]);
+		if (tb[HK_A_THROTTLED])
+			c->throttled = nla_get_u64(tb[HK_A_THROTTLED]);
 		if (tb[HK_A_SESSION])
 			hk_parse_session(tb[HK_A_SESSION], &c->end_info);
 		break;

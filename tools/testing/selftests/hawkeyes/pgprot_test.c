@@ -13,6 +13,12 @@
  *   no armed page is left and the target runs at unwatched speed.
  * - client_killed: SIGKILL of the attaching process mid-capture ends the
  *   session and restores every page.
+ * - budget_throttled, budget_param, hkctl_budget: the page budget. A low
+ *   budget under a program sweeping its pages defers re-arms; status, END,
+ *   and hkctl's summary, report and trace count them, and the faults stay
+ *   within the budget. At the default budget a slow program (pairs,
+ *   hkctl_attach) has nothing deferred. The module parameter page_budget
+ *   is the default of a new session.
  */
 #include <sys/stat.h>
 
@@ -164,11 +170,15 @@ TEST_F_TIMEOUT(pgprot, pairs, 300)
 	       (unsigned long)self->c.info.rotations, (unsigned long)self->c.info.arms,
 	       (unsigned long)self->c.info.throttled, (unsigned long)self->c.info.lost);
 	EXPECT_EQ(0, self->c.info.lost);
+	/* Default budget, 16 pages, each touched every 16 ms: nothing deferred. */
+	EXPECT_EQ(0, self->c.info.throttled);
 
 	ASSERT_EQ(0, hk_cl_detach(&self->c, id)) TH_LOG("%s", self->c.extack);
 	hk_cl_poll_until(&self->c, 5000, hk_pred_ended, NULL);
 	ASSERT_TRUE(self->c.ended);
 	EXPECT_EQ(HK_END_DETACH, self->c.end_reason);
+	EXPECT_EQ(0, self->c.end_info.throttled);
+	EXPECT_EQ(0, self->c.throttled);
 	EXPECT_EQ(0, self->c.end_info.armed);
 	EXPECT_EQ(0, hk_object("armed_pages"));
 	/* The data: exactly what the target's own accesses made of them. */
@@ -401,6 +411,165 @@ TEST_F_TIMEOUT(pgprot, client_killed, 120)
 	close(p[1]);
 }
 
+/*
+ * Sweep the target's 16 heap pages with 2 threads until the module has
+ * made @passes more passes (its ticks, however late the loaded host runs
+ * them); returns the sweep commands run, or -1.
+ */
+static int sweep_until_passes(struct hk_cl *c, struct hk_target *t, uint32_t id,
+			      uint64_t passes)
+{
+	char reply[128];
+	uint64_t until;
+	int n;
+
+	if (hk_cl_get_session(c, id))
+		return -1;
+	until = c->info.rotations + passes;
+	for (n = 0; n < 2000 && c->info.rotations < until; n++) {
+		if (hk_target_cmd(t, "bench 2 300", reply, sizeof(reply)) ||
+		    strncmp(reply, "elapsed_ns ", 11) || hk_cl_get_session(c, id))
+			return -1;
+	}
+	return c->info.rotations >= until ? n : -1;
+}
+
+/*
+ * The page budget under a program that touches its pages fast: at 400
+ * faults/s a pass (one per HK_TICK_MS tick) may arm 4 of the 16 pages.
+ * The attach's own pass arms 4 and defers 12; were nothing touched after
+ * it, the next passes would defer 8 and 4 more, 24 in all. Two threads
+ * sweeping all 16 pages fault on each page as soon as it is armed, so
+ * every pass finds 16 pages to arm and defers 12: far more than 24. The
+ * deferrals are "throttled" in the status and in the RECORDS and END
+ * notifications, and the faults stay within the budget.
+ */
+TEST_F_TIMEOUT(pgprot, budget_throttled, 300)
+{
+	struct hk_region_arg r = { self->pi.heap, REGION };
+	struct hk_opts_arg o = {
+		.mode = HK_MODE_PGPROT, .access = HK_ACCESS_RW, .buffer = 1 << 16,
+		.page_budget = 400,
+	};
+	const uint64_t per_tick = 400 * HK_TICK_MS / 1000;
+	struct hk_sess_info *e = &self->c.end_info;
+	uint64_t ticks;
+	uint32_t id = 0;
+	int sweeps;
+
+	ASSERT_EQ(0, hk_cl_attach(&self->c, self->t.pid, &r, 1, &o, &id))
+		TH_LOG("attach: %s", self->c.extack);
+	EXPECT_EQ(400, self->c.info.page_budget);
+	EXPECT_EQ(16, self->c.info.pages);
+	/* the reply follows the attach's pass; later passes only add */
+	EXPECT_LE(16 - per_tick, self->c.info.throttled);
+	EXPECT_LE(self->c.info.arms, per_tick * self->c.info.rotations);
+
+	sweeps = sweep_until_passes(&self->c, &self->t, id, 20);
+	ASSERT_LT(0, sweeps);
+	/* the status says so while the capture runs */
+	TH_LOG("after %d sweep commands: passes %lu, arms %lu, deferred %lu, faults %lu",
+	       sweeps, (unsigned long)self->c.info.rotations,
+	       (unsigned long)self->c.info.arms, (unsigned long)self->c.info.throttled,
+	       (unsigned long)self->c.info.hits);
+	EXPECT_LT(24, self->c.info.throttled);
+
+	ASSERT_EQ(0, hk_cl_detach(&self->c, id)) TH_LOG("%s", self->c.extack);
+	hk_cl_poll_until(&self->c, 5000, hk_pred_ended, NULL);
+	ASSERT_TRUE(self->c.ended);
+	EXPECT_EQ(0, e->armed);
+	EXPECT_EQ(0, self->c.lost);
+	/* END: the same count in its own attribute and in the session's */
+	EXPECT_LT(24, e->throttled);
+	EXPECT_EQ(e->throttled, self->c.throttled);
+	EXPECT_LE(self->c.info.throttled, e->throttled);
+	/*
+	 * The budget holds: no pass arms more than its share, passes come at
+	 * most once a tick (plus the attach's), and each thread faults only
+	 * on its own pages, once per arm.
+	 */
+	ticks = e->elapsed_ns / (HK_TICK_MS * 1000000ull) + 2;
+	TH_LOG("%.2f s: %lu faults (%.0f/s, budget 400), %lu passes, %lu arms, %lu deferred (%.0f%% of the re-arms due)",
+	       e->elapsed_ns / 1e9, (unsigned long)e->hits, e->hits / (e->elapsed_ns / 1e9),
+	       (unsigned long)e->rotations, (unsigned long)e->arms,
+	       (unsigned long)e->throttled, 100.0 * e->throttled / (e->arms + e->throttled));
+	EXPECT_LE(e->arms, per_tick * e->rotations);
+	EXPECT_LE(e->rotations, ticks);
+	EXPECT_LE(e->hits, e->arms);
+	EXPECT_LE(e->hits, per_tick * ticks);
+	EXPECT_EQ(e->hits, self->c.nrecs);
+}
+
+static int param_read(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	bool ok = f && fgets(buf, len, f);
+
+	if (f)
+		fclose(f);
+	return ok ? 0 : -1;
+}
+
+static int param_write(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	bool ok = f && fputs(val, f) >= 0;
+
+	if (f && fclose(f))
+		ok = false;
+	return ok ? 0 : -1;
+}
+
+/*
+ * The module parameter page_budget is the budget of a session that asks
+ * for none, and a session's own budget wins over it; set to 0, it makes a
+ * session without its own budget a refusal that says why.
+ */
+TEST_F_TIMEOUT(pgprot, budget_param, 120)
+{
+	const char *param = "/sys/module/hawkeyes/parameters/page_budget";
+	struct hk_region_arg r = { self->pi.heap, REGION };
+	struct hk_opts_arg o = { .mode = HK_MODE_PGPROT, .access = HK_ACCESS_RW };
+	char old[32];
+	uint32_t id = 0;
+	int ret;
+
+	ASSERT_EQ(0, param_read(param, old, sizeof(old)));
+	EXPECT_EQ(HK_DEFAULT_PAGE_BUDGET, atoi(old));
+	ASSERT_EQ(0, param_write(param, "300"));
+
+	/* no ASSERT until the parameter is restored */
+	ret = hk_cl_attach(&self->c, self->t.pid, &r, 1, &o, &id);
+	EXPECT_EQ(0, ret) TH_LOG("attach: %s", self->c.extack);
+	if (!ret) {
+		EXPECT_EQ(300, self->c.info.page_budget);
+		/* 3 per tick: the attach's pass left at least 13 of 16 pages */
+		EXPECT_LE(13, self->c.info.throttled);
+		EXPECT_EQ(0, hk_cl_detach(&self->c, id));
+		hk_cl_poll_until(&self->c, 5000, hk_pred_ended, NULL);
+		EXPECT_TRUE(self->c.ended);
+		EXPECT_EQ(300, self->c.end_info.page_budget);
+	}
+
+	EXPECT_EQ(0, param_write(param, "0"));
+	ret = hk_cl_attach(&self->c, self->t.pid, &r, 1, &o, &id);
+	EXPECT_EQ(-EINVAL, ret);
+	EXPECT_NE(NULL, strstr(self->c.extack, "page budget of 0")) TH_LOG("%s", self->c.extack);
+
+	o.page_budget = 1000;
+	self->c.ended = false;
+	ret = hk_cl_attach(&self->c, self->t.pid, &r, 1, &o, &id);
+	EXPECT_EQ(0, ret) TH_LOG("attach: %s", self->c.extack);
+	if (!ret) {
+		EXPECT_EQ(1000, self->c.info.page_budget);
+		EXPECT_EQ(0, hk_cl_detach(&self->c, id));
+		hk_cl_poll_until(&self->c, 5000, hk_pred_ended, NULL);
+		EXPECT_TRUE(self->c.ended);
+	}
+
+	ASSERT_EQ(0, param_write(param, old));
+}
+
 /* Run @cmd through the shell; its stdout in @out (static). */
 static int sh(const char *cmd, char **out)
 {
@@ -456,6 +625,10 @@ TEST_F_TIMEOUT(pgprot, hkctl_attach, 180)
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	sh("cat /tmp/pg.err", &out);
 	EXPECT_NE(NULL, strstr(out, "page mode: ")) TH_LOG("%s", out);
+	/* the default budget re-arms all 16 pages every tick: nothing lost */
+	EXPECT_NE(NULL, strstr(out, "), throttled 0;")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "faults/s deferred 0 re-arms")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "note: the page budget")) TH_LOG("%s", out);
 	TH_LOG("%s", out);
 
 	ASSERT_EQ(0, sh("hkctl dump /tmp/pg.trace | head -3", &out));
@@ -492,6 +665,74 @@ TEST_F_TIMEOUT(pgprot, hkctl_attach, 180)
 		EXPECT_LT(NADDR / 4, atoi(p));
 	}
 	unlink("/tmp/pg.trace");
+}
+
+/*
+ * hkctl and the page budget: with --page-budget 400 over a program that
+ * sweeps its pages, hkctl says how much coverage the budget cost: the
+ * summary's throttled count, a note with the deferred share of the
+ * re-arms that were due, and the same count in the trace's END and in
+ * the report.
+ */
+TEST_F_TIMEOUT(pgprot, hkctl_budget, 240)
+{
+	const char *note = "note: the page budget (400 faults/s) deferred ";
+	unsigned long thr = 0, thr_note = 0, due = 0, thr_end = 0;
+	char cmd[512], *out, *p;
+	uint32_t id = 0;
+	pid_t pid;
+	int st, i;
+
+	snprintf(cmd, sizeof(cmd),
+		 "exec hkctl attach %d -r 0x%lx+64K --mode page --page-budget 400 --access rw "
+		 "--no-status --no-report -o /tmp/pgb.trace >/tmp/pgb.out 2>/tmp/pgb.err",
+		 self->t.pid, (unsigned long)self->pi.heap);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		execl("/bin/sh", "sh", "-c", cmd, NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 300 && hk_cl_sessions(&self->c) < 1; i++)
+		usleep(100000);
+	ASSERT_EQ(1, hk_cl_sessions(&self->c));
+	ASSERT_EQ(0, sh("hkctl status", &out));
+	p = strstr(out, "\nsession ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	ASSERT_EQ(1, sscanf(p, "\nsession %u:", &id)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "budget 400 faults/s")) TH_LOG("%s", out);
+	EXPECT_LT(0, sweep_until_passes(&self->c, &self->t, id, 20));
+	kill(pid, SIGINT);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+	sh("cat /tmp/pgb.err", &out);
+	TH_LOG("%s", out);
+	p = strstr(out, "), throttled ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	thr = strtoul(p + strlen("), throttled "), NULL, 10);
+	EXPECT_LT(24, thr);
+	p = strstr(out, note);
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	EXPECT_EQ(2, sscanf(p + strlen(note), "%lu of %lu page re-arms", &thr_note, &due));
+	EXPECT_EQ(thr, thr_note);
+	EXPECT_LT(thr_note, due);
+	EXPECT_NE(NULL, strstr(p, "until re-armed, accesses to those pages were not seen "
+			       "(raise --page-budget)")) TH_LOG("%s", p);
+
+	ASSERT_EQ(0, sh("hkctl dump /tmp/pgb.trace | grep '^# lost: '", &out));
+	EXPECT_EQ(1, sscanf(out, "# lost: kernel lost %*u, throttled %lu", &thr_end))
+		TH_LOG("%s", out);
+	EXPECT_EQ(thr, thr_end);
+
+	st = sh("hkctl report /tmp/pgb.trace 2>&1", &out);
+	EXPECT_TRUE(WEXITSTATUS(st) <= 1) TH_LOG("%s", out);
+	p = strstr(out, "), throttled ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	EXPECT_EQ(thr, strtoul(p + strlen("), throttled "), NULL, 10));
+	EXPECT_NE(NULL, strstr(p, " (page re-arms deferred by the page budget: until re-armed, "
+			       "accesses to those pages were not seen)")) TH_LOG("%s", p);
+	unlink("/tmp/pgb.trace");
 }
 
 /*
