@@ -188,25 +188,94 @@ nomem:
 	return -ENOMEM;
 }
 
+#define HKA_DEF_SCAN	64	/* instructions walked back to where a base was computed */
+#define HKA_DEF_HOPS	4
+
+/*
+ * Registers a call may clobber (DWARF numbers): x86-64 psABI rax, rdx,
+ * rcx, rsi, rdi, r8-r11; AAPCS64 x0-x18, x30.
+ */
+static bool hka_caller_saved(int machine, int reg)
+{
+	if (machine == EM_AARCH64)
+		return reg <= 18 || reg == 30;
+	return reg <= 2 || reg == 4 || reg == 5 || (reg >= 8 && reg <= 11);
+}
+
+/*
+ * The object the memory operand [reg + disp] of insn k names through a
+ * pointer variable: the variable in reg at k, or the one reg was computed
+ * from, walking back in address order (like hka_capture.c's lock scan)
+ * through "lea reg, [src + d]", "add reg, d", "mov reg, src" (x86) and
+ * "add xd, xn, #d", "mov xd, xn", a post/pre-index writeback (arm64):
+ * GCC hoists &m->flag out of a loop, and arm64 stlr/ldar take no offset.
+ * Any other write to the register, or a call when it is caller-saved,
+ * ends the walk: no claim.
+ */
+static int hka_access_object(struct hka_symtab *st, const struct hka_func *fn, uint32_t k,
+			     const char **name, bool *atomic)
+{
+	const struct hka_insn *in = &fn->insns[k];
+	int reg = in->mem_base - 1, hop;
+	int64_t disp = in->mem_disp;
+	uint64_t at = in->addr;
+	uint32_t i = k;
+
+	for (hop = 0; hop < HKA_DEF_HOPS; hop++) {
+		const struct hka_insn *d = NULL;
+
+		if (!hka_symtab_pointee(st, fn->path, at, reg, disp, name, atomic))
+			return 0;
+		while (i-- > 0 && k - i <= HKA_DEF_SCAN) {
+			const struct hka_insn *p = &fn->insns[i];
+
+			if ((p->flags & HKA_INSN_CALL) && hka_caller_saved(fn->machine, reg))
+				return -ENOENT;
+			if ((p->flags & HKA_INSN_BAD) || (p->regs_written & (1u << reg))) {
+				d = p;
+				break;
+			}
+		}
+		if (!d || !d->copy_src || (d->flags & HKA_INSN_BAD))
+			return -ENOENT;
+		reg = d->copy_src - 1;
+		disp += d->copy_disp;
+		at = d->addr;
+	}
+	return -ENOENT;
+}
+
 /*
  * x86 shows a seq_cst load of an _Atomic object as a plain mov. Where the
- * instruction names a global (RIP-relative) whose DWARF type is _Atomic,
+ * instruction names a global (RIP-relative), or reaches through a pointer
+ * variable a member (hka_symtab_pointee()), whose DWARF type is _Atomic,
  * a plain access to it is a C11 seq_cst access. Only in code without TSan
  * instrumentation: there every real atomic is a __tsan_atomic call, and a
  * plain access is a cast around the atomic type (corpus mp_relaxed.c).
+ * On arm64 the type is only named: a plain ldr/str of an _Atomic object
+ * is a relaxed access, and the ordered ones (ldar, stlr) show themselves.
  */
 static void hka_site_atomic_type(struct hka_analysis *a, struct hka_site *site,
 				 const struct hka_func *fn, const struct hka_insn *acc)
 {
 	struct hka_symtab *st = a->symtabs[0] ? a->symtabs[0] : hka_worker_symtab(a, 0);
+	bool atomic = false;
 
-	if (!st || !acc->data_addr || !acc->mem)
+	if (!st || !acc->mem)
 		return;
-	site->info.object = hka_symtab_symbol_containing(st, fn->path, acc->data_addr);
-	if (!site->info.object || !hka_symtab_global_is_atomic(st, fn->path, site->info.object))
+	if (acc->data_addr) {
+		site->info.object = hka_symtab_symbol_containing(st, fn->path, acc->data_addr);
+		atomic = site->info.object &&
+			 hka_symtab_global_is_atomic(st, fn->path, site->info.object);
+	} else if (acc->mem_base &&
+		   hka_access_object(st, fn, (uint32_t)(acc - fn->insns), &site->info.object,
+				     &atomic)) {
+		return;
+	}
+	if (!atomic)
 		return;
 	site->info.atomic_type = true;
-	if (fn->tsan || a->res->cfg.atomic_undecided)
+	if (fn->machine != EM_X86_64 || fn->tsan || a->res->cfg.atomic_undecided)
 		return;
 	if (acc->mem & 1)
 		site->info.acquire = true;

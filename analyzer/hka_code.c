@@ -164,11 +164,180 @@ static void hka_classify_call(struct hka_func *fn, uint32_t i, const char *name)
 	}
 }
 
-static void hka_x86_classify(struct hka_insn *in, const cs_insn *ci)
+/*
+ * DWARF register number (x86-64 psABI 3.6.2) of a general register of any
+ * width (eax, ax, al, ah are parts of rax: 0), -1 for any other register.
+ */
+static int hka_x86_dwarf_reg(x86_reg r)
+{
+	static const x86_reg regs[16][5] = {
+		{ X86_REG_RAX, X86_REG_EAX, X86_REG_AX, X86_REG_AL, X86_REG_AH },
+		{ X86_REG_RDX, X86_REG_EDX, X86_REG_DX, X86_REG_DL, X86_REG_DH },
+		{ X86_REG_RCX, X86_REG_ECX, X86_REG_CX, X86_REG_CL, X86_REG_CH },
+		{ X86_REG_RBX, X86_REG_EBX, X86_REG_BX, X86_REG_BL, X86_REG_BH },
+		{ X86_REG_RSI, X86_REG_ESI, X86_REG_SI, X86_REG_SIL },
+		{ X86_REG_RDI, X86_REG_EDI, X86_REG_DI, X86_REG_DIL },
+		{ X86_REG_RBP, X86_REG_EBP, X86_REG_BP, X86_REG_BPL },
+		{ X86_REG_RSP, X86_REG_ESP, X86_REG_SP, X86_REG_SPL },
+		{ X86_REG_R8, X86_REG_R8D, X86_REG_R8W, X86_REG_R8B },
+		{ X86_REG_R9, X86_REG_R9D, X86_REG_R9W, X86_REG_R9B },
+		{ X86_REG_R10, X86_REG_R10D, X86_REG_R10W, X86_REG_R10B },
+		{ X86_REG_R11, X86_REG_R11D, X86_REG_R11W, X86_REG_R11B },
+		{ X86_REG_R12, X86_REG_R12D, X86_REG_R12W, X86_REG_R12B },
+		{ X86_REG_R13, X86_REG_R13D, X86_REG_R13W, X86_REG_R13B },
+		{ X86_REG_R14, X86_REG_R14D, X86_REG_R14W, X86_REG_R14B },
+		{ X86_REG_R15, X86_REG_R15D, X86_REG_R15W, X86_REG_R15B },
+	};
+	size_t k, w;
+
+	if (r == X86_REG_INVALID)
+		return -1;
+	for (k = 0; k < ARRAY_SIZE(regs); k++)
+		for (w = 0; w < ARRAY_SIZE(regs[k]); w++)
+			if (regs[k][w] == r)
+				return (int)k;
+	return -1;
+}
+
+/*
+ * DWARF register number (AArch64 DWARF 4.1) of a base register: x0-x30
+ * are 0-30, sp 31; -1 for anything else.
+ */
+static int hka_a64_dwarf_reg(arm64_reg r)
+{
+	if (r >= ARM64_REG_X0 && r <= ARM64_REG_X28)
+		return r - ARM64_REG_X0;
+	if (r >= ARM64_REG_W0 && r <= ARM64_REG_W30)	/* writing w0 zeroes the top of x0 */
+		return r - ARM64_REG_W0;
+	if (r == ARM64_REG_X29)
+		return 29;
+	if (r == ARM64_REG_X30)
+		return 30;
+	return r == ARM64_REG_SP || r == ARM64_REG_WSP ? 31 : -1;
+}
+
+static bool hka_a64_xreg(arm64_reg r)
+{
+	return (r >= ARM64_REG_X0 && r <= ARM64_REG_X28) || r == ARM64_REG_X29 ||
+	       r == ARM64_REG_X30 || r == ARM64_REG_SP;
+}
+
+/*
+ * AArch64: the general registers ci writes (its written register operands,
+ * and the base of a pre/post-index writeback), and the copies of a
+ * pointer: "add/sub xd, xn, #imm", "mov xd, xn", and the writeback
+ * itself ("str w1, [x0], #4": x0 = x0 + 4).
+ */
+static void hka_a64_regs(struct hka_insn *in, const cs_insn *ci)
+{
+	const cs_arm64 *a = &ci->detail->arm64;
+	const cs_arm64_op *op = a->operands;
+	int k, src = -1;
+	int64_t disp = 0;
+
+	for (k = 0; k < a->op_count; k++) {
+		int r = op[k].type == ARM64_OP_REG ? hka_a64_dwarf_reg(op[k].reg) : -1;
+
+		/* no access information (older Capstone): the first register is written */
+		if (r >= 0 && ((op[k].access & CS_AC_WRITE) || (!op[k].access && k == 0)))
+			in->regs_written |= 1u << r;
+		if (op[k].type == ARM64_OP_MEM && a->writeback) {
+			r = hka_a64_dwarf_reg(op[k].mem.base);
+			if (r < 0)
+				continue;
+			in->regs_written |= 1u << r;
+			src = r;
+			/* pre-index: [xn, #d]!; post-index: [xn], #d */
+			disp = k + 1 < a->op_count && op[k + 1].type == ARM64_OP_IMM ?
+			       op[k + 1].imm : op[k].mem.disp;
+		}
+	}
+	if (src < 0 && a->op_count >= 2 && op[0].type == ARM64_OP_REG &&
+	    op[1].type == ARM64_OP_REG && hka_a64_xreg(op[0].reg) && hka_a64_xreg(op[1].reg) &&
+	    op[1].shift.type == ARM64_SFT_INVALID && op[1].ext == ARM64_EXT_INVALID) {
+		if (ci->id == ARM64_INS_MOV && a->op_count == 2) {
+			src = hka_a64_dwarf_reg(op[1].reg);
+		} else if ((ci->id == ARM64_INS_ADD || ci->id == ARM64_INS_SUB) &&
+			   a->op_count == 3 && op[2].type == ARM64_OP_IMM &&
+			   (op[2].shift.type == ARM64_SFT_INVALID ||
+			    (op[2].shift.type == ARM64_SFT_LSL && op[2].shift.value == 12))) {
+			src = hka_a64_dwarf_reg(op[1].reg);
+			disp = op[2].imm << (op[2].shift.type == ARM64_SFT_LSL ? 12 : 0);
+			if (ci->id == ARM64_INS_SUB)
+				disp = -disp;
+		}
+	}
+	if (src >= 0 && disp >= INT32_MIN && disp <= INT32_MAX) {
+		in->copy_src = src + 1;
+		in->copy_disp = (int32_t)disp;
+	}
+}
+
+/*
+ * Remember [base + disp] for the type recovery of pointer accesses
+ * (hka_symtab_pointee()): only one memory operand, no index register.
+ */
+static void hka_mem_operand(struct hka_insn *in, int nmem, int reg, int64_t disp)
+{
+	if (nmem != 1 || reg < 0 || disp < INT32_MIN || disp > INT32_MAX) {
+		in->mem_base = 0;
+		return;
+	}
+	in->mem_base = reg + 1;
+	in->mem_disp = (int32_t)disp;
+}
+
+/*
+ * x86: the general registers insn ci writes, and whether it copies a
+ * pointer: "lea r64, [src + disp]" or "mov r64, src" (hka_analysis.c
+ * follows a hoisted &m->flag back to the variable m).
+ */
+static void hka_x86_regs(struct hka_insn *in, csh h, const cs_insn *ci)
+{
+	const cs_x86 *x = &ci->detail->x86;
+	cs_regs rd, wr;
+	uint8_t nrd = 0, nwr = 0, k;
+	int src = -1;
+	int64_t disp = 0;
+
+	if (cs_regs_access(h, ci, rd, &nrd, wr, &nwr) != CS_ERR_OK) {
+		in->regs_written = UINT32_MAX;	/* unknown: it may write any */
+		return;
+	}
+	for (k = 0; k < nwr; k++) {
+		int r = hka_x86_dwarf_reg(wr[k]);
+
+		if (r >= 0)
+			in->regs_written |= 1u << r;
+	}
+	if (x->op_count != 2 || x->operands[0].type != X86_OP_REG || x->operands[0].size != 8)
+		return;
+	if ((ci->id == X86_INS_ADD || ci->id == X86_INS_SUB) && x->operands[1].type == X86_OP_IMM) {
+		src = hka_x86_dwarf_reg(x->operands[0].reg);	/* add rax, 8 */
+		disp = ci->id == X86_INS_SUB ? -x->operands[1].imm : x->operands[1].imm;
+	} else if (ci->id == X86_INS_LEA && x->operands[1].type == X86_OP_MEM &&
+	    x->operands[1].mem.index == X86_REG_INVALID &&
+	    x->operands[1].mem.segment == X86_REG_INVALID) {
+		src = hka_x86_dwarf_reg(x->operands[1].mem.base);
+		disp = x->operands[1].mem.disp;
+	} else if (ci->id == X86_INS_MOV && x->operands[1].type == X86_OP_REG &&
+		   x->operands[1].size == 8) {
+		src = hka_x86_dwarf_reg(x->operands[1].reg);
+	}
+	if (src >= 0 && disp >= INT32_MIN && disp <= INT32_MAX) {
+		in->copy_src = src + 1;
+		in->copy_disp = (int32_t)disp;
+	}
+}
+
+static void hka_x86_classify(struct hka_insn *in, csh h, const cs_insn *ci)
 {
 	const cs_x86 *x = &ci->detail->x86;
 	bool rmw = false;
-	int k;
+	int k, nmem = 0, base = -1;
+	int64_t disp = 0;
+
+	hka_x86_regs(in, h, ci);
 
 	in->uops = 1;
 	for (k = 0; k < x->op_count; k++) {
@@ -178,6 +347,10 @@ static void hka_x86_classify(struct hka_insn *in, const cs_insn *ci)
 			continue;
 		if (op->mem.base == X86_REG_RIP && op->mem.index == X86_REG_INVALID)
 			in->data_addr = ci->address + ci->size + op->mem.disp;
+		nmem++;
+		base = op->mem.index == X86_REG_INVALID && op->mem.segment == X86_REG_INVALID ?
+		       hka_x86_dwarf_reg(op->mem.base) : -1;
+		disp = op->mem.disp;
 		if (op->access & CS_AC_READ)
 			in->mem |= 1;
 		if (op->access & CS_AC_WRITE)
@@ -185,6 +358,7 @@ static void hka_x86_classify(struct hka_insn *in, const cs_insn *ci)
 		if (!op->access)	/* older Capstone: assume the worst */
 			in->mem |= 3;
 	}
+	hka_mem_operand(in, nmem, base, disp);
 	rmw = in->mem == 3;
 	if (in->mem && ci->id != X86_INS_MOV && ci->id != X86_INS_MOVZX &&
 	    ci->id != X86_INS_MOVSX && ci->id != X86_INS_MOVSXD)
@@ -237,8 +411,22 @@ static bool hka_a64_lse_ordering(struct hka_insn *in, const char *mn)
 static void hka_a64_classify(struct hka_insn *in, const cs_insn *ci)
 {
 	const char *mn = ci->mnemonic, *ops = ci->op_str;
+	const cs_arm64 *a = &ci->detail->arm64;
+	int k, nmem = 0, base = -1;
+	int64_t disp = 0;
 
 	in->uops = 1;
+	for (k = 0; k < a->op_count; k++) {
+		const cs_arm64_op *op = &a->operands[k];
+
+		if (op->type != ARM64_OP_MEM)
+			continue;
+		nmem++;
+		base = op->mem.index == ARM64_REG_INVALID ? hka_a64_dwarf_reg(op->mem.base) : -1;
+		disp = op->mem.disp;
+	}
+	hka_mem_operand(in, nmem, base, disp);
+	hka_a64_regs(in, ci);
 	if (ci->id == ARM64_INS_DMB || ci->id == ARM64_INS_DSB) {
 		if (!strcmp(ops, "ishst") || !strcmp(ops, "st") || !strcmp(ops, "oshst") ||
 		    !strcmp(ops, "nshst"))
@@ -509,6 +697,7 @@ int hka_func_decode(struct hka_func *fn, struct hka_symtab *st, struct hka_error
 			uint32_t w = 0;
 
 			in->size = step;
+			in->regs_written = UINT32_MAX;	/* not known: it may write any */
 			if (fn->machine == EM_AARCH64 && len >= 4) {
 				memcpy(&w, p, 4);
 				if (!hka_a64_fallback(in, w))
@@ -528,7 +717,7 @@ int hka_func_decode(struct hka_func *fn, struct hka_symtab *st, struct hka_error
 		snprintf(in->text, sizeof(in->text), "%.16s%s%.48s", ci->mnemonic,
 			 ci->op_str[0] ? " " : "", ci->op_str);
 		if (fn->machine == EM_X86_64)
-			hka_x86_classify(in, ci);
+			hka_x86_classify(in, h, ci);
 		else
 			hka_a64_classify(in, ci);
 		hka_branch(fn, h, in, ci);

@@ -87,7 +87,8 @@ struct hka_site_info {
 	uint64_t access_ip;	/* the instruction that touches memory */
 	bool acquire, release, seq_cst, full;	/* ordering of the access itself */
 	bool atomic_type;	/* DWARF says the object is _Atomic */
-	const char *object;	/* the global variable the access names, if known */
+	const char *object;	/* what the access names, if known: a global, or
+				 * "ptr->member" through a pointer variable */
 };
 
 struct hka_site {
@@ -189,6 +190,16 @@ int hka_symtab_line_addrs(struct hka_symtab *st, const char *path, const char *f
 const char *hka_symtab_symbol_containing(struct hka_symtab *st, const char *path, uint64_t addr);
 /* Does the DWARF type of global variable name carry DW_TAG_atomic_type? */
 bool hka_symtab_global_is_atomic(struct hka_symtab *st, const char *path, const char *name);
+/*
+ * The object an access [reg + disp] at addr reaches through a pointer: a
+ * variable or parameter in scope at addr whose location there is DWARF
+ * register reg and whose type points to a struct/union (the member at
+ * disp) or a scalar. 0 with *name ("m->flag", valid until
+ * hka_symtab_free()) and whether its type is _Atomic; -ENOENT when
+ * anything is unknown.
+ */
+int hka_symtab_pointee(struct hka_symtab *st, const char *path, uint64_t addr, int reg,
+		       int64_t disp, const char **name, bool *atomic);
 
 /* --- code (hka_code.c) --- */
 
@@ -210,6 +221,14 @@ struct hka_insn {
 	uint8_t acq, rel;	/* the access itself is acquire / release */
 	uint8_t tsan_access;	/* __tsan_read/write call: the access follows */
 	uint64_t data_addr;	/* x86 RIP-relative operand: the global it names */
+	uint8_t mem_base;	/* memory operand [reg + disp] (no index, no
+				 * segment): DWARF number of reg + 1; 0 none */
+	int32_t mem_disp;	/* its displacement */
+	uint32_t regs_written;	/* general registers it writes, bit = DWARF number */
+	uint8_t copy_src;	/* it sets a register to src + copy_disp ("lea r64,
+				 * [src + d]", "add xd, xn, #d", a writeback):
+				 * DWARF number of src + 1; 0 none */
+	int32_t copy_disp;
 	char text[72];		/* mnemonic and operands for the report */
 };
 

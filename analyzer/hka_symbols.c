@@ -2,7 +2,8 @@
 /*
  * Symbols with libdwfl: ip -> function (ELF symbol), innermost inlined
  * subroutine (dwarf_getscopes), file:line (dwfl_module_getsrc), ELF machine,
- * code bytes, PLT slot names. The call sequence follows elfutils'
+ * code bytes, PLT slot names, _Atomic types of globals and of objects
+ * reached through pointer variables. The call sequence follows elfutils'
  * src/addr2line.c. A Dwfl is not thread-safe, so each worker owns a symtab;
  * the returned strings belong to the Dwfl and live until hka_symtab_free().
  */
@@ -317,6 +318,286 @@ bool hka_symtab_global_is_atomic(struct hka_symtab *st, const char *path, const 
 		} while (!dwarf_siblingof(&die, &die));
 	}
 	return false;
+}
+
+/*
+ * --- Objects reached through pointers ---
+ *
+ * A release store or acquire load through a pointer ("m->flag" of a
+ * struct in a shared memory segment) is a plain mov [reg + disp] on x86.
+ * The type comes from DWARF: the variable or parameter whose location at
+ * that pc is reg (DW_OP_regN, or DW_OP_bregN 0; DW_OP_stack_value), its
+ * pointer type, and the member of the pointee at disp. Anything else (an
+ * entry value, a computed location, void *, a bit-field, members that
+ * disagree in a union) is "unknown", never a guess.
+ */
+
+#define HKA_TYPE_DEPTH	16
+
+/*
+ * The type die's DW_AT_type names, with typedef, const, volatile,
+ * restrict and _Atomic peeled; *atomic is set when _Atomic was among them.
+ */
+static bool hka_peel_type(Dwarf_Die *die, Dwarf_Die *type, bool *atomic)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Die cur = *die;
+	int depth;
+
+	for (depth = 0; depth < HKA_TYPE_DEPTH; depth++) {
+		if (!dwarf_attr_integrate(&cur, DW_AT_type, &attr) ||
+		    !dwarf_formref_die(&attr, type))
+			return false;	/* void */
+		switch (dwarf_tag(type)) {
+		case DW_TAG_atomic_type:
+			*atomic = true;
+			/* fall through */
+		case DW_TAG_typedef:
+		case DW_TAG_const_type:
+		case DW_TAG_volatile_type:
+		case DW_TAG_restrict_type:
+			cur = *type;
+			continue;
+		default:
+			return true;
+		}
+	}
+	return false;
+}
+
+static void hka_name_append(char *buf, size_t size, const char *fmt, const char *s,
+			    unsigned long long v)
+{
+	size_t n = strlen(buf);
+
+	if (n < size)
+		snprintf(buf + n, size - n, fmt, s ? s : "", v);
+}
+
+/*
+ * The object at byte off of an object of (peeled) type t: its name
+ * appended to buf ("m->" + "slot[2].seq") and whether it is _Atomic.
+ * atomic says t itself was _Atomic. Returns false when unknown.
+ */
+static bool hka_object_at(Dwarf_Die *t, bool atomic, Dwarf_Word off, char *buf, size_t size,
+			  bool top, bool *is_atomic, int depth)
+{
+	Dwarf_Word tsize;
+	Dwarf_Die child;
+	int tag = dwarf_tag(t);
+	bool found = false;
+	char other[256];
+	size_t len;
+
+	if (size > sizeof(other))
+		size = sizeof(other);
+	if (depth > HKA_TYPE_DEPTH || dwarf_aggregate_size(t, &tsize) || off >= tsize)
+		return false;
+	if (atomic) {		/* the whole object is _Atomic, whatever part is accessed */
+		*is_atomic = true;
+		return true;
+	}
+	if (tag == DW_TAG_array_type) {
+		Dwarf_Die elem;
+		Dwarf_Word esize;
+		bool eatomic = false;
+		int dims = 0;
+
+		if (!dwarf_child(t, &child)) {
+			do
+				dims += dwarf_tag(&child) == DW_TAG_subrange_type;
+			while (!dwarf_siblingof(&child, &child));
+		}
+		if (dims != 1 || !hka_peel_type(t, &elem, &eatomic) ||
+		    dwarf_aggregate_size(&elem, &esize) || !esize)
+			return false;
+		hka_name_append(buf, size, "%s[%llu]", NULL, off / esize);
+		return hka_object_at(&elem, eatomic, off % esize, buf, size, false, is_atomic,
+				     depth + 1);
+	}
+	if (tag != DW_TAG_structure_type && tag != DW_TAG_union_type) {
+		*is_atomic = false;	/* a scalar (or pointer, enum): known, not _Atomic */
+		return true;
+	}
+	if (dwarf_child(t, &child))
+		return false;	/* a declaration only */
+	len = strlen(buf);
+	do {
+		Dwarf_Attribute attr;
+		Dwarf_Word moff = 0, msize;
+		Dwarf_Die mt;
+		bool matomic = false, a = false;
+		const char *name;
+
+		if (dwarf_tag(&child) != DW_TAG_member)
+			continue;
+		if (dwarf_hasattr(&child, DW_AT_bit_size) ||
+		    dwarf_hasattr(&child, DW_AT_data_bit_offset))
+			continue;	/* bit-fields are never named */
+		if (dwarf_attr(&child, DW_AT_data_member_location, &attr) &&
+		    dwarf_formudata(&attr, &moff))
+			continue;	/* a location expression (not from C compilers) */
+		if (!hka_peel_type(&child, &mt, &matomic) || dwarf_aggregate_size(&mt, &msize) ||
+		    off < moff || off >= moff + msize)
+			continue;
+		name = dwarf_diename(&child);
+		if (found) {	/* another union member: keep the first one's name */
+			if (buf != other)
+				memcpy(other, buf, len);
+			other[len] = '\0';
+			buf = other;
+		}
+		if (name)	/* anonymous struct/union members add no name */
+			hka_name_append(buf, size, top ? "->%s" : ".%s", name, 0);
+		if (!hka_object_at(&mt, matomic, off - moff, buf, size, top && !name, &a, depth + 1))
+			return false;
+		if (found && a != *is_atomic)
+			return false;	/* union members that disagree */
+		*is_atomic = a;
+		found = true;
+		if (tag == DW_TAG_structure_type)
+			break;
+	} while (!dwarf_siblingof(&child, &child));
+	return found;
+}
+
+/*
+ * Is the value of variable die at pc (DWARF address) register reg plus a
+ * constant? The constant in *off: DW_OP_regN is reg + 0, GCC's
+ * "DW_OP_bregN off; DW_OP_stack_value" reg + off.
+ */
+static bool hka_loc_is_reg(Dwarf_Die *die, Dwarf_Addr pc, int reg, int64_t *off)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Op *expr;
+	size_t len;
+
+	*off = 0;
+	if (!dwarf_attr(die, DW_AT_location, &attr) ||
+	    dwarf_getlocation_addr(&attr, pc, &expr, &len, 1) != 1)
+		return false;
+	if (len == 1 && expr[0].atom >= DW_OP_reg0 && expr[0].atom <= DW_OP_reg31)
+		return expr[0].atom - DW_OP_reg0 == reg;
+	if (len == 1 && expr[0].atom == DW_OP_regx)
+		return expr[0].number == (Dwarf_Word)reg;
+	if (len == 2 && expr[1].atom == DW_OP_stack_value && expr[0].atom >= DW_OP_breg0 &&
+	    expr[0].atom <= DW_OP_breg31 && expr[0].atom - DW_OP_breg0 == reg) {
+		*off = (int64_t)expr[0].number;
+		return true;
+	}
+	return false;
+}
+
+/* Does variable die, a pointer, lead to a known object at disp? Its name into buf. */
+static bool hka_pointer_var(Dwarf_Die *die, int64_t disp, char *buf, size_t size,
+			    bool *is_atomic)
+{
+	const char *var = dwarf_diename(die);
+	Dwarf_Attribute attr;
+	Dwarf_Die ptr, t;
+	bool atomic = false;
+	Dwarf_Word tsize;
+
+	if (!var) {
+		/* an inlined instance: the name is on the abstract origin */
+		var = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
+	}
+	/*
+	 * Reserved names are the implementation's own: GCC's atomic_store_explicit()
+	 * declares __atomic_store_ptr; the caller's variable names the object.
+	 */
+	if (!var || !strncmp(var, "__", 2) || disp < 0 || !hka_peel_type(die, &ptr, &atomic) ||
+	    dwarf_tag(&ptr) != DW_TAG_pointer_type)
+		return false;
+	atomic = false;		/* an _Atomic pointer says nothing of its pointee */
+	if (!hka_peel_type(&ptr, &t, &atomic))
+		return false;	/* void * */
+	if (dwarf_tag(&t) == DW_TAG_structure_type || dwarf_tag(&t) == DW_TAG_union_type) {
+		snprintf(buf, size, "%s", var);
+		return hka_object_at(&t, atomic, disp, buf, size, true, is_atomic, 0);
+	}
+	/* a pointer to a scalar: *p, or p[k] */
+	if (dwarf_aggregate_size(&t, &tsize) || !tsize || (Dwarf_Word)disp % tsize)
+		return false;
+	if (disp)
+		snprintf(buf, size, "%s[%llu]", var, (unsigned long long)((Dwarf_Word)disp / tsize));
+	else
+		snprintf(buf, size, "*%s", var);
+	return hka_object_at(&t, atomic, 0, buf, size, false, is_atomic, 0);
+}
+
+/*
+ * The scopes that contain pc, outermost first, as the code nests them
+ * (dwarf_getscopes() follows an inlined function's abstract scopes, whose
+ * variables have no locations, instead of its caller's).
+ */
+static int hka_pc_scopes(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *out, int max)
+{
+	Dwarf_Die child;
+	int n = 0;
+
+	while (n < max && !dwarf_child(parent, &child)) {
+		bool in = false;
+
+		do {
+			int tag = dwarf_tag(&child);
+
+			if ((tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+			     tag == DW_TAG_lexical_block) && dwarf_haspc(&child, pc) > 0) {
+				in = true;
+			} else if (tag == DW_TAG_namespace) {
+				/* C++: functions nest in namespaces, which have no ranges */
+				int k = hka_pc_scopes(&child, pc, out + n, max - n);
+
+				if (k > 0)
+					return n + k;
+			}
+		} while (!in && !dwarf_siblingof(&child, &child));
+		if (!in)
+			break;
+		out[n++] = child;
+		parent = &out[n - 1];
+	}
+	return n;
+}
+
+#define HKA_MAX_SCOPES	32
+
+int hka_symtab_pointee(struct hka_symtab *st, const char *path, uint64_t addr, int reg,
+		       int64_t disp, const char **name, bool *atomic)
+{
+	struct hka_symtab_mod *m = hka_symtab_module(st, path, NULL);
+	Dwarf_Die scopes[HKA_MAX_SCOPES], *cudie, child;
+	Dwarf_Addr bias = 0, pc;
+	char buf[256];
+	int64_t off;
+	int n;
+
+	if (!m)
+		return -ENOENT;
+	cudie = dwfl_module_addrdie(m->mod, addr + m->bias, &bias);
+	if (!cudie)
+		return -ENOENT;
+	pc = addr + m->bias - bias;
+	n = hka_pc_scopes(cudie, pc, scopes, HKA_MAX_SCOPES);
+	/* innermost first: an inlined function's parameter before its caller's variable */
+	while (n-- > 0) {
+		if (dwarf_child(&scopes[n], &child))
+			continue;
+		do {
+			int tag = dwarf_tag(&child);
+
+			if ((tag != DW_TAG_variable && tag != DW_TAG_formal_parameter) ||
+			    !hka_loc_is_reg(&child, pc, reg, &off))
+				continue;
+			buf[0] = '\0';
+			if (!hka_pointer_var(&child, disp - off, buf, sizeof(buf), atomic))
+				continue;
+			*name = hka_arena_strdup(&st->names, buf);
+			return *name ? 0 : -ENOMEM;
+		} while (!dwarf_siblingof(&child, &child));
+	}
+	return -ENOENT;
 }
 
 static const char *hka_base(const char *p)
