@@ -7,7 +7,12 @@
  *    reader only after (it must still be captured): one MP finding whose
  *    store side is in the writer's source and load side in the reader's,
  *    each side named by process; exit status 1.
+ *    Its confidence is "high": the accesses are to plain ints.
  *  - mp_fence: the same with seq_cst fences: no finding, exit status 0.
+ *  - mp_relacq: the same with a C11 release store / acquire load of an
+ *    _Atomic flag (struct shm_mp_ra): the same plain movs on x86, so the
+ *    MP finding stays, and its confidence is "undecidable", naming the
+ *    flag the analyzer typed through the pointer (m->flag).
  *  - unprivileged: hkctl watch as uid 1000 is refused with the module's
  *    CAP_SYS_ADMIN message.
  *  - kill_reader: the reader is SIGKILLed mid-capture; the writer keeps
@@ -208,6 +213,8 @@ TEST_F_TIMEOUT(shm, mp_plain, 300)
 	EXPECT_NE(NULL, strstr(report, line));
 	snprintf(line, sizeof(line), "second: %s ", rd);
 	EXPECT_NE(NULL, strstr(report, line));
+	EXPECT_NE(NULL, strstr(report, "    confidence: high: plain accesses to non-_Atomic"));
+	EXPECT_EQ(NULL, strstr(report, "undecidable"));
 	EXPECT_EQ(0, objects_left());
 	free(report);
 	free(err);
@@ -223,6 +230,41 @@ TEST_F_TIMEOUT(shm, mp_fence, 300)
 	EXPECT_NE(NULL, strstr(err, "2 processes took part"));
 	EXPECT_NE(NULL, strstr(report, "0 finding(s)"));
 	EXPECT_EQ(NULL, strstr(report, "unresolved records"));
+	EXPECT_EQ(0, objects_left());
+	free(report);
+	free(err);
+}
+
+TEST_F_TIMEOUT(shm, mp_relacq, 300)
+{
+	char wd[64], wf[64], rf[64], rd[64], line[160];
+	char *report, *err, *p;
+	int rc = mp(_metadata, self, "relacq", &report, &err), n = 0;
+
+	site("shm_mp_writer.c", "wr_data", wd, sizeof(wd));
+	site("shm_mp_writer.c", "wr_flag", wf, sizeof(wf));
+	site("shm_mp_reader.c", "rr_flag", rf, sizeof(rf));
+	site("shm_mp_reader.c", "rr_data", rd, sizeof(rd));
+	TH_LOG("%s%s", err, report);
+	EXPECT_EQ(1, rc);
+	EXPECT_NE(NULL, strstr(err, "2 processes took part"));
+	EXPECT_NE(NULL, strstr(report, "1 finding(s), 1 porting"));
+	EXPECT_NE(NULL, strstr(report, "] MP (message passing"));
+	snprintf(line, sizeof(line), "first:  %s ", wd);
+	EXPECT_NE(NULL, strstr(report, line));
+	snprintf(line, sizeof(line), "second: %s ", wf);
+	EXPECT_NE(NULL, strstr(report, line));
+	snprintf(line, sizeof(line), "first:  %s ", rf);
+	EXPECT_NE(NULL, strstr(report, line));
+	snprintf(line, sizeof(line), "second: %s ", rd);
+	EXPECT_NE(NULL, strstr(report, line));
+	/* every finding: undecidable, for the flag typed through the pointer */
+	for (p = strstr(report, "    confidence: "); p; p = strstr(p + 1, "    confidence: ")) {
+		n++;
+		EXPECT_EQ(0, strncmp(p, "    confidence: undecidable: 'm->flag' has an _Atomic type",
+				     strlen("    confidence: undecidable: 'm->flag' has an _Atomic type")));
+	}
+	EXPECT_EQ(1, n);
 	EXPECT_EQ(0, objects_left());
 	free(report);
 	free(err);

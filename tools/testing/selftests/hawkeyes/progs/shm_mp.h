@@ -12,11 +12,15 @@
  *
  *   plain   no barrier                      -> MP finding, one side in each
  *   fence   seq_cst fences (mfence on x86)  -> nothing
+ *   relacq  C11 release store / acquire load of an _Atomic flag (struct
+ *           shm_mp_ra): fixed on Arm, but on x86 both are a plain mov ->
+ *           the MP finding, "undecidable" (the type read from DWARF)
  */
 #ifndef _HK_SHM_MP_H
 #define _HK_SHM_MP_H
 
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +40,18 @@ struct shm_mp {
 	int data;	/* offset 8 */
 	int pad2;
 };
+
+/* The relacq variant's view of the same 16 bytes: the flag is _Atomic. */
+struct shm_mp_ra {
+	_Atomic int flag;
+	int pad;
+	int data;
+	int pad2;
+};
+
+_Static_assert(offsetof(struct shm_mp_ra, flag) == offsetof(struct shm_mp, flag) &&
+	       offsetof(struct shm_mp_ra, data) == offsetof(struct shm_mp, data) &&
+	       sizeof(struct shm_mp_ra) == sizeof(struct shm_mp), "one layout");
 
 static inline double shm_mp_now(void)
 {

@@ -2,6 +2,23 @@
 /* The reader side of shm_mp.h: flag, then data. */
 #include "shm_mp.h"
 
+/* Its own function: m is the only pointer to the segment in scope (DWARF). */
+static __attribute__((noinline)) long relacq(struct shm_mp_ra *m, double end, long *stale)
+{
+	long i = 0;
+
+	while (shm_mp_now() < end) {
+		int f = atomic_load_explicit(&m->flag, memory_order_acquire);	/* @rr_flag */
+		int d = READ_ONCE(m->data);					/* @rr_data */
+
+		*stale += d < f;
+		i++;
+		SHM_MP_NEXT_ROUND();
+		usleep(200);
+	}
+	return i;
+}
+
 int main(int argc, char *argv[])
 {
 	struct shm_mp *m;
@@ -34,6 +51,8 @@ int main(int argc, char *argv[])
 			SHM_MP_NEXT_ROUND();
 			usleep(200);
 		}
+	} else if (!strcmp(argv[2], "relacq")) {
+		i = relacq((struct shm_mp_ra *)m, end, &stale);
 	} else {
 		return 2;
 	}

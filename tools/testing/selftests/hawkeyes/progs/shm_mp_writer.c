@@ -2,6 +2,21 @@
 /* The writer side of shm_mp.h: data, then flag. */
 #include "shm_mp.h"
 
+/* Its own function: m is the only pointer to the segment in scope (DWARF). */
+static __attribute__((noinline)) long relacq(struct shm_mp_ra *m, double end)
+{
+	long i = 0;
+
+	while (shm_mp_now() < end) {
+		i++;
+		WRITE_ONCE(m->data, i);					/* @wr_data */
+		atomic_store_explicit(&m->flag, i, memory_order_release);	/* @wr_flag */
+		SHM_MP_NEXT_ROUND();
+		usleep(200);
+	}
+	return i;
+}
+
 int main(int argc, char *argv[])
 {
 	struct shm_mp *m;
@@ -31,6 +46,8 @@ int main(int argc, char *argv[])
 			SHM_MP_NEXT_ROUND();
 			usleep(200);
 		}
+	} else if (!strcmp(argv[2], "relacq")) {
+		i = relacq((struct shm_mp_ra *)m, end);
 	} else {
 		return 2;
 	}
