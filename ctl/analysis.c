@@ -874,6 +874,16 @@ static void an_write_text(const struct an *a, FILE *f)
 	if (a->o->arm64_binary)
 		fprintf(f, "  arm64 build %s: %lu cycles not reported: ordered there\n",
 			a->o->arm64_binary, a->dropped_by_arm64);
+	if (a->meta.flags & HK_TRACE_META_F_AUTO_FOCUS)
+		fprintf(f, "  --mode auto: this trace is the watchpoint phase, on the shared locations "
+			"its page-mode discovery found; this report analyses that phase only (the "
+			"discovery's records: 'hkctl report %s.discovery')\n", a->trace);
+	else if (a->meta.flags & HK_TRACE_META_F_AUTO_WHOLE)
+		fprintf(f, "  --mode auto: watchpoints on the whole regions (no discovery ran, or it "
+			"found no shared location)\n");
+	else if (a->meta.flags & HK_TRACE_META_F_AUTO_DISCOVERY)
+		fprintf(f, "  --mode auto: this trace is the page-mode discovery (the capture ended "
+			"before the watchpoint phase)\n");
 	if (a->meta.mode == HK_TRACE_MODE_PGPROT)
 		fprintf(f, "  page mode: exact instruction and address per record; %" PRIu64
 			" syscall copies of watched memory not analysed (no access instruction)\n",
@@ -958,6 +968,7 @@ static void an_write_json_capture(const struct an *a, FILE *f)
 	an_json_str(f, a->trace);
 	fprintf(f, ", \"pid\": %u, \"machine\": \"%.16s\", "
 		"\"complete\": %s, \"records\": %" PRIu64 ", \"threads\": %zu, \"access\": \"%s\", "
+		"\"mode\": \"%s\", \"auto_phase\": %s, "
 		"\"reads\": %" PRIu64 ", \"writes\": %" PRIu64 ", \"dropped_by_lock\": %lu, "
 		"\"dropped_by_arm64\": %lu,\n  \"lost\": {\"total\": %" PRIu64
 		", \"module\": %" PRIu64 ", \"sequence_gaps\": %" PRIu64 ", \"socket_overruns\": %"
@@ -968,7 +979,11 @@ static void an_write_json_capture(const struct an *a, FILE *f)
 		", \"module_coverage_bytes\": %" PRId64 "},\n"
 		"  \"regions\": [",
 		a->meta.pid, a->meta.machine, a->have_end ? "true" : "false", a->records,
-		a->nthreads, an_access_name(a), a->reads, a->writes, a->dropped_by_lock,
+		a->nthreads, an_access_name(a),
+		a->meta.mode == HK_TRACE_MODE_PGPROT ? "page" : "hwbp",
+		a->meta.flags & HK_TRACE_META_F_AUTO_DISCOVERY ? "\"discovery\"" :
+		a->meta.flags & HK_TRACE_META_F_AUTO_FOCUS ? "\"focus\"" :
+		a->meta.flags & HK_TRACE_META_F_AUTO_WHOLE ? "\"whole\"" : "null", a->reads, a->writes, a->dropped_by_lock,
 		a->dropped_by_arm64,
 		an_lost_total(a),
 		a->lost.kernel_lost, a->lost.seq_gaps, a->lost.socket_overruns, a->lost.throttled,

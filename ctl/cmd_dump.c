@@ -30,6 +30,10 @@ static void dump_usage(FILE *f)
 		"                        time_ns pid tid cpu ip addr size kind value flags\n"
 		"                      (ip, addr, value and flags in hex); records of\n"
 		"                      'hkctl watch' end in \"seg S+OFF\": segment S, offset\n"
+		"                      The trace of a --mode auto capture has a '# phase:'\n"
+		"                      line: discovery (page mode, FILE.discovery), or the\n"
+		"                      watchpoints on the shared locations or on the whole\n"
+		"                      regions (FILE); its records all come from that phase\n"
 		"  -f, --format json   one JSON object per record and line, with the keys\n"
 		"                      time_ns, pid, tid, cpu, ip, addr, size, kind, value,\n"
 		"                      flags (and seg, seg_off for 'hkctl watch' records);\n"
@@ -101,6 +105,9 @@ static void dump_text_item(const struct hk_trace_item *it)
 		       m->mode == HK_TRACE_MODE_PGPROT ? "page" : "hwbp",
 		       m->flags & HK_TRACE_META_F_RUN ? ", started by hkctl run" :
 		       m->flags & HK_TRACE_META_F_WATCH ? ", hkctl watch" : "");
+		/* --mode auto: every record of this file comes from one phase */
+		if (hk_trace_auto_phase_name(m->flags))
+			printf("# phase: %s\n", hk_trace_auto_phase_name(m->flags));
 		printf("# host: %.*s %.*s; start %" PRIu64 " ns (realtime %" PRIu64 ")\n",
 		       (int)sizeof(m->machine), m->machine, (int)sizeof(m->kernel), m->kernel,
 		       m->start_time_ns, m->start_realtime_ns);

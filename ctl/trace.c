@@ -516,3 +516,14 @@ const char *hk_trace_end_reason_name(uint32_t reason)
 		return names[reason];
 	return "unknown";
 }
+
+const char *hk_trace_auto_phase_name(uint32_t meta_flags)
+{
+	if (meta_flags & HK_TRACE_META_F_AUTO_DISCOVERY)
+		return "auto: discovery (page mode)";
+	if (meta_flags & HK_TRACE_META_F_AUTO_FOCUS)
+		return "auto: watchpoints on the shared locations the discovery found";
+	if (meta_flags & HK_TRACE_META_F_AUTO_WHOLE)
+		return "auto: watchpoints on the whole regions (no discovery, or nothing shared)";
+	return NULL;
+}

@@ -88,6 +88,17 @@ struct hk_trace_meta {
 #define HK_TRACE_META_F_RUN	(1u << 0)	/* target started by hkctl run */
 #define HK_TRACE_META_F_WATCH	(1u << 1)	/* hkctl watch: many processes, pid 0,
 						 * regions are segment offsets */
+/*
+ * --mode auto: which phase wrote this trace. The discovery (page mode) is
+ * FILE.discovery; the watchpoint phase is FILE and watches either the
+ * shared locations the discovery found (FOCUS) or the whole regions
+ * (WHOLE: no discovery ran, or it found no shared location).
+ */
+#define HK_TRACE_META_F_AUTO_DISCOVERY	(1u << 2)
+#define HK_TRACE_META_F_AUTO_FOCUS	(1u << 3)
+#define HK_TRACE_META_F_AUTO_WHOLE	(1u << 4)
+#define HK_TRACE_META_F_AUTO	(HK_TRACE_META_F_AUTO_DISCOVERY | HK_TRACE_META_F_AUTO_FOCUS | \
+				 HK_TRACE_META_F_AUTO_WHOLE)
 
 /* One watched address range and the SPEC it came from. 24 bytes + spec. */
 struct hk_trace_region {
@@ -277,5 +288,7 @@ const char *hk_trace_errmsg(const struct hk_trace *t);
 /* Helpers for printing. */
 const char *hk_trace_kind_name(uint8_t kind);
 const char *hk_trace_end_reason_name(uint32_t reason);
+/* The --mode auto phase of a trace from its META flags; NULL if not auto. */
+const char *hk_trace_auto_phase_name(uint32_t meta_flags);
 
 #endif /* _HK_TRACE_H */

@@ -195,6 +195,37 @@ TEST_F(trace, dump_text)
 	EXPECT_NE(NULL, strstr(out, "# end: interrupted by a signal"));
 }
 
+/* A --mode auto trace names its phase in the header; others do not. */
+TEST_F(trace, dump_auto_phase)
+{
+	static const struct {
+		uint32_t flags;
+		const char *line;
+	} phases[] = {
+		{ HK_TRACE_META_F_AUTO_DISCOVERY, "# phase: auto: discovery (page mode)\n" },
+		{ HK_TRACE_META_F_AUTO_FOCUS,
+		  "# phase: auto: watchpoints on the shared locations the discovery found\n" },
+		{ HK_TRACE_META_F_AUTO_WHOLE, "# phase: auto: watchpoints on the whole regions" },
+	};
+	struct hk_trace_meta meta = { .pid = 77, .mode = HK_TRACE_MODE_HWBP, .comm = "prog" };
+	struct hk_trace_end end = { .reason = HK_TRACE_END_DURATION };
+	struct hk_trace *t;
+	size_t i;
+
+	ASSERT_EQ(0, RUN("dump", self->path));
+	EXPECT_EQ(NULL, strstr(out, "# phase:")) TH_LOG("%s", out);
+	for (i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
+		meta.flags = phases[i].flags | HK_TRACE_META_F_RUN;
+		ASSERT_EQ(0, hk_trace_create(self->path, &t));
+		ASSERT_EQ(0, hk_trace_write_meta(t, &meta));
+		ASSERT_EQ(0, hk_trace_write_end(t, &end));
+		ASSERT_EQ(0, hk_trace_close(t));
+		ASSERT_EQ(0, RUN("dump", self->path)) TH_LOG("%s", err);
+		EXPECT_NE(NULL, strstr(out, ", started by hkctl run\n")) TH_LOG("%s", out);
+		EXPECT_NE(NULL, strstr(out, phases[i].line)) TH_LOG("%s", out);
+	}
+}
+
 TEST_F(trace, dump_truncated_prints_then_fails)
 {
 	struct stat st;
