@@ -110,16 +110,23 @@ void hk_capture_help(FILE *f)
 		"                      A SPEC that matches nothing is an error that names it.\n"
 		"  -o, --output FILE   trace file (default %s; overwritten)\n"
 		"  -d, --duration T    stop after T (seconds, or with ms/s/m/h suffix)\n"
-		"      --mode hwbp|page|auto\n"
-		"                      capture mechanism: hardware watchpoints (default;\n"
-		"                      a few exact addresses at a time, rotated) or page\n"
+		"      --mode auto|hwbp|page\n"
+		"                      capture mechanism. hwbp: hardware watchpoints (a few\n"
+		"                      exact addresses at a time, rotated); page: page\n"
 		"                      protection (x86-64: every page of the regions faults\n"
 		"                      on its next access, re-armed every 10 ms within\n"
-		"                      --page-budget; exact ip and address, R or W); auto:\n"
-		"                      page mode for --discover into FILE.discovery, then\n"
-		"                      watchpoints on the 8-byte locations it saw accessed\n"
-		"                      by two or more threads, at least one writing\n"
-		"      --discover T    auto: length of the discovery (default 2s)\n"
+		"                      --page-budget; exact ip and address, R or W);\n"
+		"                      auto (default): page mode for --discover into\n"
+		"                      FILE.discovery, then watchpoints on the 8-byte\n"
+		"                      locations it saw accessed by two or more threads, at\n"
+		"                      least one writing (the whole regions if none), into\n"
+		"                      FILE. Auto goes to watchpoints on the whole regions\n"
+		"                      at once, saying why in one line, when they fit in\n"
+		"                      the watchpoints without rotation (--slots, 4), when\n"
+		"                      the module refuses page mode (arm64), or when a\n"
+		"                      region of 'run' is not mapped yet at main\n"
+		"      --discover T    auto: length of the discovery (default 2s; half of\n"
+		"                      --duration if that is shorter)\n"
 		"      --page-budget N at most N faults per second in page mode (default:\n"
 		"                      the module's page_budget, %u); pages not re-armed\n"
 		"                      for it are counted as throttled\n"
@@ -257,6 +264,7 @@ int hk_capture_parse_args(int argc, char *argv[], const char *cmd, const char *o
 	int c, ret;
 
 	hk_capture_opts_init(o);
+	o->mode = HK_CAPTURE_MODE_AUTO;	/* attach and run; watch keeps hwbp */
 	hk_analysis_opts_init(ao);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, optstring, hk_capture_longopts, NULL)) != -1) {
@@ -363,6 +371,8 @@ struct cap {
 	uint64_t attached_ns;		/* ATTACH reply received */
 	int resumed;			/* t->resume() done */
 	int late_error;			/* a pending SPEC failed or never came */
+	/* --mode auto's discovery: the module refused page mode (EOPNOTSUPP) */
+	char refusal[256];
 	/* end */
 	int ended;			/* END received */
 	uint32_t end_reason;		/* enum hk_trace_end_reason */
@@ -617,6 +627,7 @@ static int cap_write_meta(struct cap *c)
 	m.flags = c->t->started ? HK_TRACE_META_F_RUN : 0;
 	if (c->t->nsegs)
 		m.flags |= HK_TRACE_META_F_WATCH;
+	m.flags |= c->o->auto_phase;
 	if (!uname(&u)) {
 		/* fixed-size fields, NUL-padded; a cut name is still useful */
 		memcpy(m.machine, u.machine, strnlen(u.machine, sizeof(m.machine) - 1));
@@ -948,6 +959,12 @@ static int cap_attach(struct cap *c, const struct hk_regions *regions)
 	free(r);
 	free(segs);
 	if (ret) {
+		/* --mode auto falls back to watchpoints and says so itself */
+		if (ret == -EOPNOTSUPP && c->o->auto_phase == HK_TRACE_META_F_AUTO_DISCOVERY) {
+			snprintf(c->refusal, sizeof(c->refusal), "%s",
+				 hk_nl_errmsg(c->sess) ? hk_nl_errmsg(c->sess) : strerror(-ret));
+			return ret;
+		}
 		if (ret == -ENOENT && !c->sess)
 			hk_nl_perror(NULL, c->cmd, "attach", ret);
 		else
@@ -1096,6 +1113,20 @@ static void cap_say_missing(struct cap *c, const char *until)
 
 /* ---- the loop ---- */
 
+/* The live status line's word for the --mode auto phase, if any. */
+static const char *cap_phase_word(const struct cap *c)
+{
+	switch (c->o->auto_phase) {
+	case HK_TRACE_META_F_AUTO_DISCOVERY:
+		return "auto discovery, ";
+	case HK_TRACE_META_F_AUTO_FOCUS:
+		return "auto focus, ";
+	case HK_TRACE_META_F_AUTO_WHOLE:
+		return "auto watchpoints, ";
+	}
+	return "";
+}
+
 static void cap_status_line(struct cap *c, uint64_t now)
 {
 	struct hk_nl_session s = { 0 };
@@ -1108,17 +1139,17 @@ static void cap_status_line(struct cap *c, uint64_t now)
 	if (c->t->nsegs)
 		fprintf(stderr, "\r%s %s: %u processes,", hk_prog, c->cmd, s.procs);
 	if (c->info.mode == HK_MODE_PGPROT)
-		fprintf(stderr, "\r%s %s: page mode, %" PRIu64 " records, %.0f/s, lost %" PRIu64
+		fprintf(stderr, "\r%s %s: %spage mode, %" PRIu64 " records, %.0f/s, lost %" PRIu64
 			", throttled %" PRIu64 ", %u of %u pages armed\033[K",
-			hk_prog, c->cmd, c->received,
+			hk_prog, c->cmd, cap_phase_word(c), c->received,
 			dt > 0 ? (c->received - c->last_received) / dt : 0.0,
 			c->kernel_lost > cap_seq_gaps(c) ? c->kernel_lost : cap_seq_gaps(c),
 			c->throttled, s.armed, s.pages);
 	else
-		fprintf(stderr, "%s%s %s: %" PRIu64 " records, %.0f/s, lost %" PRIu64
+		fprintf(stderr, "%s%s %s: %s%" PRIu64 " records, %.0f/s, lost %" PRIu64
 			", throttled %" PRIu64 ", %u threads watched\033[K",
 			c->t->nsegs ? "" : "\r",
-			hk_prog, c->cmd, c->received,
+			hk_prog, c->cmd, cap_phase_word(c), c->received,
 			dt > 0 ? (c->received - c->last_received) / dt : 0.0,
 			c->kernel_lost > cap_seq_gaps(c) ? c->kernel_lost : cap_seq_gaps(c),
 			c->throttled, threads);
@@ -1523,7 +1554,14 @@ static int cap_wait_first(struct cap *c, struct hk_regions *regions, int sfd)
 	}
 }
 
-static int cap_one(const char *cmd, struct hk_capture_target *t, const struct hk_capture_opts *o)
+/*
+ * One capture of @t with @o. When @refusal is given and the module
+ * refused --mode auto's page-mode discovery (EOPNOTSUPP), its reason is
+ * copied there and nothing was said or left behind: the target (of
+ * 'hkctl run') is still stopped.
+ */
+static int cap_one(const char *cmd, struct hk_capture_target *t, const struct hk_capture_opts *o,
+		   char *refusal, size_t refusal_len)
 {
 	struct hk_regions regions = { 0 };
 	struct cap c = { .cmd = cmd, .o = o, .t = t };
@@ -1550,6 +1588,9 @@ static int cap_one(const char *cmd, struct hk_capture_target *t, const struct hk
 	ret = cap_attach(&c, &regions);
 	if (!ret) {
 		attached = 1;
+		if (o->auto_phase == HK_TRACE_META_F_AUTO_DISCOVERY)
+			fprintf(stderr, "%s %s: auto: discovery in page mode for %.1f s (trace %s)\n",
+				hk_prog, cmd, o->duration_ns / 1e9, o->output);
 		ret = cap_session(&c, &regions, sfd);
 	}
 out:
@@ -1567,6 +1608,8 @@ out:
 	free(c.pending);
 	close(sfd);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	if (refusal && c.refusal[0])
+		snprintf(refusal, refusal_len, "%s", c.refusal);
 	return ret || c.late_error ? HK_EXIT_ERROR : HK_EXIT_OK;
 }
 
@@ -1657,10 +1700,77 @@ out:
 }
 
 /*
+ * Watchpoint units of @r as the module cuts them (hk_units_fill() in
+ * kmod/session.c: naturally aligned pieces of at most 8 bytes); counting
+ * stops past @max.
+ */
+static uint64_t cap_units(const struct hk_regions *r, uint64_t max)
+{
+	uint64_t n = 0, a, end, len;
+	size_t i;
+
+	for (i = 0; i < r->n && n <= max; i++) {
+		a = r->v[i].start;
+		end = a + r->v[i].len;
+		while (a < end && n <= max) {
+			len = 8;
+			while (len > 1 && ((a & (len - 1)) || a + len > end))
+				len >>= 1;
+			a += len;
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * --mode auto: is a discovery worth it? Not when every unit of the
+ * regions has a watchpoint at once (nothing to narrow), nor when a
+ * region of 'hkctl run' is not mapped yet (page mode cannot add it
+ * later). Returns 1 after saying why watchpoints go on at once, 0 for a
+ * discovery, -errno after an error message (a SPEC that resolves to
+ * nothing).
+ */
+static int cap_auto_skip(const char *cmd, struct hk_capture_target *t,
+			 const struct hk_capture_opts *o)
+{
+	struct hk_regions regions = { 0 };
+	struct cap c = { .cmd = cmd, .o = o, .t = t };
+	uint32_t slots = o->slots ? o->slots : HK_MAX_SLOTS;
+	uint64_t units;
+	int ret;
+
+	ret = cap_resolve(&c, &regions);
+	if (ret)
+		goto out;
+	if (c.npending) {
+		fprintf(stderr, "%s %s: auto: region '%s' is not mapped yet and page mode cannot "
+			"add it later: watchpoints on the whole regions, no discovery\n", hk_prog,
+			cmd, c.pending[0].spec);
+		ret = 1;
+		goto out;
+	}
+	units = cap_units(&regions, slots);
+	if (units <= slots) {
+		fprintf(stderr, "%s %s: auto: the regions fit in %" PRIu64 " watchpoint%s at once "
+			"(of %u): watchpoints, no discovery\n", hk_prog, cmd, units,
+			units == 1 ? "" : "s", slots);
+		ret = 1;
+	}
+out:
+	hk_regions_free(&regions);
+	free(c.pending);
+	return ret;
+}
+
+/*
  * --mode auto: page mode over the regions for --discover (its trace is
  * OUTPUT.discovery), then hardware watchpoints on the locations shared
  * by two or more threads with at least one writer (trace OUTPUT), for
- * the rest of --duration. Each trace's header says its mode, each page
+ * the rest of --duration. Watchpoints on the whole regions at once when
+ * cap_auto_skip() says so or the module refuses page mode (arm64); on
+ * the whole regions after the discovery when it found nothing shared.
+ * Each trace's header says its phase (HK_TRACE_META_F_AUTO_*), each page
  * record carries HK_TRACE_REC_F_PAGE.
  */
 static int cap_auto(const char *cmd, struct hk_capture_target *t, const struct hk_capture_opts *o)
@@ -1668,20 +1778,34 @@ static int cap_auto(const char *cmd, struct hk_capture_target *t, const struct h
 	static char specs[HK_CAPTURE_AUTO_MAX][40];
 	struct hk_capture_opts d = *o, f = *o;
 	uint64_t addrs[HK_CAPTURE_AUTO_MAX];
+	char refusal[256] = "";
 	char *dpath;
 	int ret, n, i;
+
+	f.mode = HK_MODE_HWBP;
+	f.page_budget = 0;
+	f.auto_phase = HK_TRACE_META_F_AUTO_WHOLE;
+	ret = cap_auto_skip(cmd, t, o);
+	if (ret)
+		return ret < 0 ? HK_EXIT_ERROR : cap_one(cmd, t, &f, NULL, 0);
 
 	if (asprintf(&dpath, "%s.discovery", o->output) < 0)
 		return HK_EXIT_ERROR;
 	d.mode = HK_MODE_PGPROT;
+	d.auto_phase = HK_TRACE_META_F_AUTO_DISCOVERY;
 	d.access = HK_ACCESS_RW;	/* a shared location needs its readers too */
 	d.output = dpath;
 	d.duration_ns = o->discover_ns ? o->discover_ns : HK_CAPTURE_DEFAULT_DISCOVER_NS;
 	if (o->duration_ns && d.duration_ns >= o->duration_ns)
 		d.duration_ns = o->duration_ns / 2;
-	fprintf(stderr, "%s %s: auto: discovery in page mode for %.1f s (trace %s)\n",
-		hk_prog, cmd, d.duration_ns / 1e9, dpath);
-	ret = cap_one(cmd, t, &d);
+	ret = cap_one(cmd, t, &d, refusal, sizeof(refusal));
+	if (refusal[0]) {
+		/* nothing attached: a target of 'hkctl run' is still stopped */
+		fprintf(stderr, "%s %s: auto: the module refused page mode (%s): watchpoints on "
+			"the whole regions, no discovery\n", hk_prog, cmd, refusal);
+		ret = cap_one(cmd, t, &f, NULL, 0);
+		goto out;
+	}
 	if (ret != HK_EXIT_OK)
 		goto out;
 	if (t->end_reason != HK_TRACE_END_DURATION) {
@@ -1709,17 +1833,16 @@ static int cap_auto(const char *cmd, struct hk_capture_target *t, const struct h
 	fputc('\n', stderr);
 	if (n) {
 		f.nspecs = n < HK_CAPTURE_AUTO_MAX ? n : HK_CAPTURE_AUTO_MAX;
+		f.auto_phase = HK_TRACE_META_F_AUTO_FOCUS;
 	} else {
 		fprintf(stderr, "%s %s: auto: watching the whole regions with watchpoints instead\n",
 			hk_prog, cmd);
 	}
-	f.mode = HK_MODE_HWBP;
-	f.page_budget = 0;
 	f.duration_ns = o->duration_ns ? o->duration_ns - d.duration_ns : 0;
 	t->resume = NULL;	/* running since the discovery attached */
 	fprintf(stderr, "%s %s: auto: watchpoints%s (trace %s)\n", hk_prog, cmd,
 		f.duration_ns ? "" : " until the end", o->output);
-	ret = cap_one(cmd, t, &f);
+	ret = cap_one(cmd, t, &f, NULL, 0);
 out:
 	free(dpath);
 	return ret;
@@ -1729,5 +1852,5 @@ int hk_capture(const char *cmd, struct hk_capture_target *t, const struct hk_cap
 {
 	if (o->mode == HK_CAPTURE_MODE_AUTO)
 		return cap_auto(cmd, t, o);
-	return cap_one(cmd, t, o);
+	return cap_one(cmd, t, o, NULL, 0);
 }

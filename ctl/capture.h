@@ -32,8 +32,11 @@ struct hk_capture_opts {
 	uint32_t buffer;		/* records */
 	uint32_t slots;
 	uint32_t mode;			/* enum hk_mode, 0 = module default (hwbp),
-					 * or HK_CAPTURE_MODE_AUTO */
+					 * or HK_CAPTURE_MODE_AUTO (the default of
+					 * attach and run) */
 	uint64_t discover_ns;		/* auto: length of the page-mode discovery */
+	uint32_t auto_phase;		/* set by --mode auto for each of its captures:
+					 * HK_TRACE_META_F_AUTO_*, 0 otherwise */
 	uint32_t page_budget;		/* page mode: faults/s, 0 = module default */
 	uint64_t rcvbuf;		/* netlink socket receive buffer, bytes */
 	int status_line;		/* -1 auto (stderr is a terminal), 0 off, 1 on */

@@ -75,7 +75,8 @@ static void run_usage(FILE *f)
 		"followed. A NAME that never appears is an error (exit status 2) named\n"
 		"when the capture ends; the trace keeps the other regions. SYMBOLs and\n"
 		"addresses must exist at main. With --mode page the module cannot add\n"
-		"regions to a live session yet: only a first region can appear late.\n"
+		"regions to a live session yet: only a first region can appear late;\n"
+		"--mode auto (the default) then uses watchpoints from the start.\n"
 		"\n"
 		"Options (as for 'hkctl attach'):\n", hk_prog);
 	hk_capture_help(f);

@@ -22,7 +22,9 @@ static void status_usage(FILE *f)
 		"regions, threads and watchpoints armed now, and counters: hits,\n"
 		"records delivered, records lost, hits throttled by the budget,\n"
 		"rotations, bytes of the regions covered so far, failed watchpoint\n"
-		"registrations.\n"
+		"registrations. A --mode auto capture is two sessions in turn: page\n"
+		"mode while it discovers, then hwbp ('hkctl attach' and 'run' say which\n"
+		"phase on their status line).\n"
 		"\n"
 		"Exit status: 0 success, 2 error (module not loaded, no such session).\n",
 		hk_prog);

@@ -63,6 +63,60 @@ TEST(attach_option_errors)
 	EXPECT_ERR("bad option", "attach", "1", "-r");
 }
 
+TEST(mode_option_errors)
+{
+	EXPECT_ERR("--mode 'fast': expected hwbp, page or auto", "attach", "1", "-r", "x",
+		   "--mode", "fast");
+	EXPECT_ERR("--discover '0'", "attach", "1", "-r", "x", "--discover", "0");
+	/* watch keeps watchpoints: auto is refused there, not its default */
+	EXPECT_ERR("--mode page/auto is not available for watch", "watch", "--shm", "all",
+		   "--mode", "auto");
+}
+
+/*
+ * --mode auto is the default of run (and attach): regions whose units all
+ * have a watchpoint at once skip the discovery and say so in one line,
+ * larger ones go to the page-mode discovery (here the module is missing,
+ * so the attach fails after that decision). hk_test_array is 4096 bytes,
+ * 8-byte aligned: +32 is 4 units, +40 five.
+ */
+TEST(run_default_mode_auto)
+{
+	static const char fit1[] = "hkctl run: auto: the regions fit in 1 watchpoint at once "
+				   "(of 4): watchpoints, no discovery\n";
+	static const char fit4[] = "hkctl run: auto: the regions fit in 4 watchpoints at once "
+				   "(of 4): watchpoints, no discovery\n";
+	const char *trace = "/tmp/hk-cli-auto.trace";
+	char prog[512];
+
+	snprintf(prog, sizeof(prog), "%s/region_target-pie", hk_test_env("PROGS", "tests/bin/progs"));
+	EXPECT_EQ(2, RUN("run", "-r", "hk_test_var", "-o", trace, "--", prog, "/tmp"));
+	EXPECT_NE(NULL, strstr(err, fit1)) TH_LOG("stderr: %s", err);
+	EXPECT_NE(NULL, strstr(err, "module is not loaded")) TH_LOG("stderr: %s", err);
+
+	EXPECT_EQ(2, RUN("run", "-r", "hk_test_array+32", "-o", trace, "--", prog, "/tmp"));
+	EXPECT_NE(NULL, strstr(err, fit4)) TH_LOG("stderr: %s", err);
+
+	EXPECT_EQ(2, RUN("run", "-r", "hk_test_array+40", "-o", trace, "--", prog, "/tmp"));
+	EXPECT_EQ(NULL, strstr(err, "auto: the regions fit")) TH_LOG("stderr: %s", err);
+	EXPECT_NE(NULL, strstr(err, "module is not loaded")) TH_LOG("stderr: %s", err);
+
+	/* fewer slots, fewer units fit */
+	EXPECT_EQ(2, RUN("run", "-r", "hk_test_array+16", "--slots", "1", "-o", trace, "--", prog,
+			 "/tmp"));
+	EXPECT_EQ(NULL, strstr(err, "auto: the regions fit")) TH_LOG("stderr: %s", err);
+
+	/* an explicit mode is kept: no auto line at all */
+	EXPECT_EQ(2, RUN("run", "-r", "hk_test_array+40", "--mode", "hwbp", "-o", trace, "--",
+			 prog, "/tmp"));
+	EXPECT_EQ(NULL, strstr(err, "auto:")) TH_LOG("stderr: %s", err);
+	EXPECT_EQ(2, RUN("run", "-r", "hk_test_var", "--mode", "page", "-o", trace, "--", prog,
+			 "/tmp"));
+	EXPECT_EQ(NULL, strstr(err, "auto:")) TH_LOG("stderr: %s", err);
+	EXPECT_NE(0, access(trace, F_OK));
+	EXPECT_NE(0, access("/tmp/hk-cli-auto.trace.discovery", F_OK));
+}
+
 TEST(run_option_errors)
 {
 	EXPECT_ERR("no command given", "run", "-r", "x");

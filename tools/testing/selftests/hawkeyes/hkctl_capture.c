@@ -146,6 +146,8 @@ struct dump {
 	} maps[512];
 	unsigned int nmaps;
 	char end[64];
+	char phase[96];			/* '# phase:' of a --mode auto trace */
+	char mode[8];			/* from the header line */
 	int rc;
 };
 
@@ -179,6 +181,10 @@ static void read_trace(struct dump *d, const char *path)
 			continue;
 		if (!strncmp(line, "# end: ", 7))
 			snprintf(d->end, sizeof(d->end), "%s", line + 7);
+		if (!strncmp(line, "# phase: ", 9))
+			snprintf(d->phase, sizeof(d->phase), "%s", line + 9);
+		if (!strncmp(line, "# hawkeyes trace: ", 18) && strstr(line, ", mode "))
+			sscanf(strstr(line, ", mode ") + 7, "%7[a-z]", d->mode);
 	}
 	d->rc |= run(json, &p, NULL, 0) != 0;
 	for (line = strtok_r(p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -322,9 +328,14 @@ TEST_F_TIMEOUT(run, exact, 120)
 	const char *const argv[] = { "hkctl", "run", "-r", "hk_counter", "--rotate", "off",
 				     "--budget", "10000000", "--no-status", "-o", TRACE, "--",
 				     counter(), n, k, NULL };
+	unlink(TRACE ".discovery");
 	ASSERT_EQ(0, run(argv, &out, &err, 0)) TH_LOG("%s", err);
 	EXPECT_NE(NULL, strstr(out, "done\n"));		/* the program's own outcome */
 	EXPECT_NE(NULL, strstr(err, "exited with status 0")) TH_LOG("%s", err);
+	/* the default mode (auto): one 8-byte unit needs no discovery */
+	EXPECT_NE(NULL, strstr(err, "hkctl run: auto: the regions fit in 1 watchpoint at once "
+			       "(of 4): watchpoints, no discovery\n")) TH_LOG("%s", err);
+	EXPECT_NE(0, access(TRACE ".discovery", F_OK));
 	p = strstr(out, "store 0x");			/* before read_trace() reuses out */
 	ASSERT_NE(NULL, p);
 	store_addr = strtoull(p + 6, NULL, 16);
@@ -342,6 +353,9 @@ TEST_F_TIMEOUT(run, exact, 120)
 	EXPECT_EQ(0, d.seq_gaps);
 	EXPECT_EQ(0, d.throttled);
 	EXPECT_NE(NULL, strstr(d.end, "target exited")) TH_LOG("%s", d.end);
+	EXPECT_STREQ("hwbp", d.mode);
+	EXPECT_NE(NULL, strstr(d.phase, "auto: watchpoints on the whole regions")) TH_LOG("%s",
+											d.phase);
 	/*
 	 * One store instruction, so one ip: x86 reports the instruction after
 	 * it, which is still inside the few bytes of hk_store().
@@ -494,7 +508,7 @@ TEST_F_TIMEOUT(background, status_then_detach, 60)
 TEST_F_TIMEOUT(background, refusal_carries_extack, 60)
 {
 	const char *const argv[] = { "hkctl", "attach", self->pid, "-r", COUNTER_DATA_PAGE,
-				     "--rotate", "off", "-o", TRACE ".2", NULL };
+				     "--mode", "hwbp", "--rotate", "off", "-o", TRACE ".2", NULL };
 	char *err;
 
 	EXPECT_EQ(2, run(argv, NULL, &err, 0));
@@ -582,6 +596,90 @@ TEST(exec_ends_capture)
 	EXPECT_EQ(0, d.rc);
 	EXPECT_EQ(200, d.records);
 	EXPECT_NE(NULL, strstr(d.end, "target called execve")) TH_LOG("%s", d.end);
+	unlink(TRACE);
+	EXPECT_OBJECTS_ZERO();
+}
+
+/* Records of the trace @path at @addr, through 'hkctl dump --format json'. */
+static uint64_t records_at(const char *path, uint64_t addr)
+{
+	const char *const json[] = { "hkctl", "dump", "--format", "json", path, NULL };
+	char want[48], *p, *q;
+	uint64_t n = 0;
+
+	snprintf(want, sizeof(want), "\"addr\":%" PRIu64 ",", addr);
+	if (run(json, &p, NULL, 0))
+		return 0;
+	for (q = p; (q = strstr(q, want)); q++)
+		n++;
+	return n;
+}
+
+/*
+ * The default mode (auto) on a region too large for the watchpoints at
+ * once: progs/shared100's g, 100 globals in 2 KiB slots, of which two
+ * threads share g[17] (A writes, B reads) and g[73] (both write).
+ * x86: a page-mode discovery of 1 s into TRACE.discovery, then
+ * watchpoints on the shared locations it found into TRACE, g[73] among
+ * them; each trace names its phase. (pgprot_test's auto_mode asserts that
+ * exactly the two are found.) arm64: the module refuses page mode, and
+ * hkctl says so in one line and watches the whole region.
+ */
+TEST(default_mode_large_region)
+{
+	char prog[PATH_MAX + 16], want[128], *out, *err, *p;
+	unsigned long long g = 0;
+	struct dump d;
+
+	snprintf(prog, sizeof(prog), "%s", counter());
+	p = strrchr(prog, '/');
+	snprintf(p + 1, prog + sizeof(prog) - p - 1, "shared100");
+	const char *const argv[] = { "hkctl", "run", "-r", "g", "--discover", "1", "--no-status",
+				     "--no-report", "-o", TRACE, "--", prog, "4", NULL };
+
+	unlink(TRACE ".discovery");
+	ASSERT_EQ(0, run(argv, &out, &err, 0)) TH_LOG("%s", err);
+	ASSERT_EQ(1, sscanf(out, "g %llx", &g)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "done\n"));
+	TH_LOG("%s", err);
+	EXPECT_EQ(NULL, strstr(err, "auto: the regions fit")) TH_LOG("%s", err);
+#ifdef __x86_64__
+	EXPECT_NE(NULL, strstr(err, "hkctl run: auto: discovery in page mode for 1.0 s (trace "
+			       TRACE ".discovery)\n")) TH_LOG("%s", err);
+	snprintf(want, sizeof(want), " 0x%llx+8", g + 73 * 2048);
+	p = strstr(err, "shared location");
+	EXPECT_NE(NULL, p ? strstr(p, want) : NULL) TH_LOG("g[73]%s not found shared", want);
+	EXPECT_NE(NULL, strstr(err, "hkctl run: auto: watchpoints until the end (trace "
+			       TRACE ")\n")) TH_LOG("%s", err);
+	read_trace(&d, TRACE ".discovery");
+	EXPECT_EQ(0, d.rc & 1);		/* page records are not all W of 8 bytes */
+	EXPECT_STREQ("page", d.mode);
+	EXPECT_STREQ("auto: discovery (page mode)", d.phase);
+	EXPECT_NE(NULL, strstr(d.end, "duration elapsed")) TH_LOG("%s", d.end);
+	read_trace(&d, TRACE);
+	ASSERT_EQ(0, d.rc & 1);
+	EXPECT_STREQ("hwbp", d.mode);
+	EXPECT_STREQ("auto: watchpoints on the shared locations the discovery found", d.phase);
+	EXPECT_NE(NULL, strstr(d.end, "target exited")) TH_LOG("%s", d.end);
+	EXPECT_LT(0, records_at(TRACE, g + 73 * 2048));
+	unlink(TRACE ".discovery");
+#else
+	(void)want;
+	EXPECT_NE(NULL, strstr(err, "hkctl run: auto: the module refused page mode (")) TH_LOG("%s",
+											       err);
+	EXPECT_NE(NULL, strstr(err, "): watchpoints on the whole regions, no discovery\n"))
+		TH_LOG("%s", err);
+	EXPECT_EQ(NULL, strstr(err, "cannot attach")) TH_LOG("%s", err);
+	EXPECT_EQ(NULL, strstr(err, "auto: discovery")) TH_LOG("%s", err);
+	EXPECT_NE(0, access(TRACE ".discovery", F_OK));
+	read_trace(&d, TRACE);
+	ASSERT_EQ(0, d.rc & 1);
+	EXPECT_STREQ("hwbp", d.mode);
+	EXPECT_EQ(g, d.region);
+	EXPECT_NE(NULL, strstr(d.phase, "auto: watchpoints on the whole regions")) TH_LOG("%s",
+											d.phase);
+	EXPECT_NE(NULL, strstr(d.end, "target exited")) TH_LOG("%s", d.end);
+#endif
 	unlink(TRACE);
 	EXPECT_OBJECTS_ZERO();
 }

@@ -540,6 +540,10 @@ TEST(late_region_never_appears)
 	EXPECT_NE(NULL, strstr(e, "region '/tmp/hk-never.map': pid "));
 	EXPECT_NE(NULL, strstr(e, "never mapped it (looked every 10 ms until the capture ended)"))
 		TH_LOG("%s", e);
+	/* the default mode (auto) cannot add a late region in page mode */
+	EXPECT_NE(NULL, strstr(e, "hkctl run: auto: region '/tmp/hk-never.map' is not mapped yet "
+			       "and page mode cannot add it later: watchpoints on the whole "
+			       "regions, no discovery\n")) TH_LOG("%s", e);
 	free(e);
 	EXPECT_EQ(0, access("/tmp/hk-never.trace", F_OK));
 
