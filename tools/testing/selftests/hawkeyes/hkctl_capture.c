@@ -601,7 +601,7 @@ TEST(exec_ends_capture)
 }
 
 /* Records of the trace @path at @addr, through 'hkctl dump --format json'. */
-static uint64_t records_at(const char *path, uint64_t addr)
+static __attribute__((unused)) uint64_t records_at(const char *path, uint64_t addr)
 {
 	const char *const json[] = { "hkctl", "dump", "--format", "json", path, NULL };
 	char want[48], *p, *q;
