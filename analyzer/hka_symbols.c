@@ -415,7 +415,8 @@ static bool hka_object_at(Dwarf_Die *t, bool atomic, Dwarf_Word off, char *buf, 
 		return hka_object_at(&elem, eatomic, off % esize, buf, size, false, is_atomic,
 				     depth + 1);
 	}
-	if (tag != DW_TAG_structure_type && tag != DW_TAG_union_type) {
+	if (tag != DW_TAG_structure_type && tag != DW_TAG_class_type &&
+	    tag != DW_TAG_union_type) {
 		*is_atomic = false;	/* a scalar (or pointer, enum): known, not _Atomic */
 		return true;
 	}
@@ -455,8 +456,8 @@ static bool hka_object_at(Dwarf_Die *t, bool atomic, Dwarf_Word off, char *buf, 
 			return false;	/* union members that disagree */
 		*is_atomic = a;
 		found = true;
-		if (tag == DW_TAG_structure_type)
-			break;
+		if (tag != DW_TAG_union_type)
+			break;	/* struct members do not overlap */
 	} while (!dwarf_siblingof(&child, &child));
 	return found;
 }
@@ -512,7 +513,8 @@ static bool hka_pointer_var(Dwarf_Die *die, int64_t disp, char *buf, size_t size
 	atomic = false;		/* an _Atomic pointer says nothing of its pointee */
 	if (!hka_peel_type(&ptr, &t, &atomic))
 		return false;	/* void * */
-	if (dwarf_tag(&t) == DW_TAG_structure_type || dwarf_tag(&t) == DW_TAG_union_type) {
+	if (dwarf_tag(&t) == DW_TAG_structure_type || dwarf_tag(&t) == DW_TAG_class_type ||
+	    dwarf_tag(&t) == DW_TAG_union_type) {
 		snprintf(buf, size, "%s", var);
 		return hka_object_at(&t, atomic, disp, buf, size, true, is_atomic, 0);
 	}
