@@ -164,6 +164,22 @@ FIXTURE_TEARDOWN(shm)
 	EXPECT_OBJECTS_ZERO();
 }
 
+/*
+ * Until hkctl's watch is armed (the module holds its session), up to 60 s:
+ * a process started after this maps its segment while the watch runs. A
+ * fixed sleep was not enough on the debug kernel and on a loaded arm64
+ * host, where arming took seconds and the late process was gone (or
+ * exiting) before the watch began.
+ */
+static void wait_watch(struct __test_metadata *_metadata)
+{
+	int i;
+
+	for (i = 0; i < 6000 && hk_object("sessions") < 1; i++)
+		usleep(10000);
+	EXPECT_LE(1, hk_object("sessions"));
+}
+
 /* out: 0 writer, 1 reader, 2 report, 3 hkctl stderr, 4 trace */
 static int mp(struct __test_metadata *_metadata, FIXTURE_DATA(shm) *self, const char *variant,
 	      char **report, char **err)
@@ -179,7 +195,7 @@ static int mp(struct __test_metadata *_metadata, FIXTURE_DATA(shm) *self, const 
 	for (i = 0; i < 500 && access("/dev/shm/" SEG, F_OK); i++)
 		usleep(10000);
 	ph = start(h, self->out[2], self->out[3], 0);
-	sleep(1);		/* the reader maps the segment after the watch began */
+	wait_watch(_metadata);	/* the reader maps the segment after the watch began */
 	pr = start(r, self->out[1], NULL, 0);
 	rc = finish(ph);
 	EXPECT_EQ(0, finish(pr));
@@ -442,7 +458,7 @@ static long wait_line(const char *path, const char *prefix)
 TEST_F_TIMEOUT(shm, sysv_offsets, 300)
 {
 	char kinds[PATH_MAX + 32], spec[32], *list, *err;
-	const char *c[] = { kinds, "sysv-create", SYSV_KEY, "6", NULL };
+	const char *c[] = { kinds, "sysv-create", SYSV_KEY, "8", NULL };
 	const char *a[] = { kinds, "sysv-attach", SYSV_KEY, "4", NULL };
 	const char *h[] = { "hkctl", "watch", "--shm", "sysv:" SYSV_KEY, "-d", "4s", "-o",
 			    self->out[4], "--no-status", "--no-report", NULL };
@@ -461,7 +477,7 @@ TEST_F_TIMEOUT(shm, sysv_offsets, 300)
 	snprintf(spec, sizeof(spec), "sysv-id:%ld ", id);
 	EXPECT_NE(NULL, strstr(list, spec));
 	ph = start(h, self->out[2], self->out[3], 0);
-	sleep(1);
+	wait_watch(_metadata);
 	pa = start(a, self->out[1], NULL, 0);
 	EXPECT_EQ(0, finish(ph));
 	EXPECT_EQ(0, finish(pa));
@@ -479,7 +495,7 @@ TEST_F_TIMEOUT(shm, sysv_offsets, 300)
 TEST_F_TIMEOUT(shm, memfd_offsets, 300)
 {
 	char kinds[PATH_MAX + 32], sock[PATH_MAX + 64], spec[64], *err;
-	const char *sv[] = { kinds, "memfd-serve", sock, "6", NULL };
+	const char *sv[] = { kinds, "memfd-serve", sock, "8", NULL };
 	const char *rc[] = { kinds, "memfd-recv", sock, "4", NULL };
 	const char *h[] = { "hkctl", "watch", "--shm", spec, "-d", "4s", "-o", self->out[4],
 			    "--no-status", "--no-report", NULL };
@@ -493,7 +509,7 @@ TEST_F_TIMEOUT(shm, memfd_offsets, 300)
 	ASSERT_LE(0, fd);
 	snprintf(spec, sizeof(spec), "memfd:%d:%ld", (int)ps, fd);
 	ph = start(h, self->out[2], self->out[3], 0);
-	sleep(1);
+	wait_watch(_metadata);
 	pr = start(rc, self->out[1], NULL, 0);	/* gets the memfd over the socket */
 	EXPECT_EQ(0, finish(ph));
 	EXPECT_EQ(0, finish(pr));
