@@ -266,6 +266,45 @@ static void hk_thread_unlist(struct hk_session *s, struct hk_thread *thr)
 	s->nr_threads--;
 }
 
+/*
+ * hk_session_drop_threads_unlock - unlist threads, unlock, then put them
+ * @s: the session; its lock is held by the caller
+ * @proc: only the threads of this watch process; NULL: every thread
+ *
+ * Precondition: s->lock held. Postcondition: s->lock released; the
+ * threads are off the session's list and their watchpoints unregistered
+ * (both under s->lock), and the list's reference of each is put.
+ *
+ * Why the puts wait for the unlock: a thread's last put drops its
+ * references to the session, whose memory holds s->lock, and to its task
+ * (put_task_struct() may free it). Under the lock, the first would rely on
+ * the caller's own session reference to keep the lock alive until
+ * mutex_unlock(), and the second would make the task works and the
+ * session work that wait on s->lock wait for a task's release too. On the
+ * local list the threads reuse their node: once unlisted, nothing else
+ * walks it.
+ */
+static void hk_session_drop_threads_unlock(struct hk_session *s,
+					   struct hk_wproc *proc)
+	__releases(&s->lock)
+{
+	struct hk_thread *thr, *tmp;
+	LIST_HEAD(gone);
+
+	lockdep_assert_held(&s->lock);
+	list_for_each_entry_safe(thr, tmp, &s->threads, node) {
+		if (proc && thr->proc != proc)
+			continue;
+		hk_thread_unlist(s, thr);
+		list_add(&thr->node, &gone);
+	}
+	mutex_unlock(&s->lock);
+	list_for_each_entry_safe(thr, tmp, &gone, node) {
+		list_del_init(&thr->node);
+		hk_thread_put(thr);
+	}
+}
+
 /* ---- task works (run by the target thread itself) ------------------- */
 
 /* A thread created after attach, before its first user instruction. */
@@ -659,9 +698,6 @@ void hk_session_end_async(struct hk_session *s, u32 reason)
  */
 static bool hk_session_stop(struct hk_session *s, u32 reason)
 {
-	struct hk_thread *thr, *tmp;
-	LIST_HEAD(gone);
-
 	mutex_lock(&s->lock);
 	if (s->state != HK_S_LIVE) {
 		mutex_unlock(&s->lock);
@@ -669,15 +705,7 @@ static bool hk_session_stop(struct hk_session *s, u32 reason)
 	}
 	WRITE_ONCE(s->state, HK_S_ENDING);
 	s->end_reason = reason;
-	list_for_each_entry_safe(thr, tmp, &s->threads, node) {
-		hk_thread_unlist(s, thr);
-		list_add(&thr->node, &gone);
-	}
-	mutex_unlock(&s->lock);
-	list_for_each_entry_safe(thr, tmp, &gone, node) {
-		list_del_init(&thr->node);
-		hk_thread_put(thr);
-	}
+	hk_session_drop_threads_unlock(s, NULL);
 
 	/* The work takes s->lock: cancel it with the lock dropped. */
 	hrtimer_cancel(&s->timer);
@@ -1145,9 +1173,6 @@ err_task:
  */
 void hk_session_drop_proc(struct hk_session *s, struct hk_wproc *proc)
 {
-	struct hk_thread *thr, *tmp;
-	LIST_HEAD(gone);
-
 	mutex_lock(&s->lock);
 	if (!proc->listed) {
 		mutex_unlock(&s->lock);
@@ -1157,17 +1182,7 @@ void hk_session_drop_proc(struct hk_session *s, struct hk_wproc *proc)
 	list_del_init(&proc->node);
 	xa_erase(&s->watch->proc_xa, proc->tgid);
 	s->watch->nr_procs--;
-	list_for_each_entry_safe(thr, tmp, &s->threads, node) {
-		if (thr->proc != proc)
-			continue;
-		hk_thread_unlist(s, thr);
-		list_add(&thr->node, &gone);
-	}
-	mutex_unlock(&s->lock);
-	list_for_each_entry_safe(thr, tmp, &gone, node) {
-		list_del_init(&thr->node);
-		hk_thread_put(thr);
-	}
+	hk_session_drop_threads_unlock(s, proc);
 	hk_wproc_put(proc);	/* the list's reference */
 }
 
