@@ -879,8 +879,11 @@ static void an_write_text(const struct an *a, FILE *f)
 			"its page-mode discovery found; this report analyses that phase only (the "
 			"discovery's records: 'hkctl report %s.discovery')\n", a->trace);
 	else if (a->meta.flags & HK_TRACE_META_F_AUTO_WHOLE)
-		fprintf(f, "  --mode auto: watchpoints on the whole regions (no discovery ran, or it "
-			"found no shared location)\n");
+		fprintf(f, "  --mode auto: watchpoints on the whole regions (no discovery ran)\n");
+	else if (a->meta.flags & HK_TRACE_META_F_AUTO_PAGE)
+		fprintf(f, "  --mode auto: page mode went on after a discovery that found no shared "
+			"location; this report analyses the part after it (the discovery's records: "
+			"'hkctl report %s.discovery')\n", a->trace);
 	else if (a->meta.flags & HK_TRACE_META_F_AUTO_DISCOVERY)
 		fprintf(f, "  --mode auto: this trace is the page-mode discovery (the capture ended "
 			"before the watchpoint phase)\n");
@@ -983,7 +986,8 @@ static void an_write_json_capture(const struct an *a, FILE *f)
 		a->meta.mode == HK_TRACE_MODE_PGPROT ? "page" : "hwbp",
 		a->meta.flags & HK_TRACE_META_F_AUTO_DISCOVERY ? "\"discovery\"" :
 		a->meta.flags & HK_TRACE_META_F_AUTO_FOCUS ? "\"focus\"" :
-		a->meta.flags & HK_TRACE_META_F_AUTO_WHOLE ? "\"whole\"" : "null", a->reads, a->writes, a->dropped_by_lock,
+		a->meta.flags & HK_TRACE_META_F_AUTO_WHOLE ? "\"whole\"" :
+		a->meta.flags & HK_TRACE_META_F_AUTO_PAGE ? "\"page\"" : "null", a->reads, a->writes, a->dropped_by_lock,
 		a->dropped_by_arm64,
 		an_lost_total(a),
 		a->lost.kernel_lost, a->lost.seq_gaps, a->lost.socket_overruns, a->lost.throttled,

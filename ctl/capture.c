@@ -119,8 +119,9 @@ void hk_capture_help(FILE *f)
 		"                      auto (default): page mode for --discover into\n"
 		"                      FILE.discovery, then watchpoints on the 8-byte\n"
 		"                      locations it saw accessed by two or more threads, at\n"
-		"                      least one writing (the whole regions if none), into\n"
-		"                      FILE. Auto goes to watchpoints on the whole regions\n"
+		"                      least one writing, into FILE; if none, page mode goes\n"
+		"                      on over the regions into FILE. Auto goes to\n"
+		"                      watchpoints on the whole regions\n"
 		"                      at once, saying why in one line, when they fit in\n"
 		"                      the watchpoints without rotation (--slots, 4), when\n"
 		"                      the module refuses page mode (arm64), or when a\n"
@@ -1123,6 +1124,8 @@ static const char *cap_phase_word(const struct cap *c)
 		return "auto focus, ";
 	case HK_TRACE_META_F_AUTO_WHOLE:
 		return "auto watchpoints, ";
+	case HK_TRACE_META_F_AUTO_PAGE:
+		return "auto page, ";
 	}
 	return "";
 }
@@ -1768,8 +1771,15 @@ out:
  * OUTPUT.discovery), then hardware watchpoints on the locations shared
  * by two or more threads with at least one writer (trace OUTPUT), for
  * the rest of --duration. Watchpoints on the whole regions at once when
- * cap_auto_skip() says so or the module refuses page mode (arm64); on
- * the whole regions after the discovery when it found nothing shared.
+ * cap_auto_skip() says so or the module refuses page mode (arm64).
+ *
+ * When the discovery found nothing shared, page mode goes on over the
+ * whole regions into OUTPUT: a location that becomes shared later is
+ * still seen with its exact instructions, at page mode's cost. Rotating
+ * four watchpoints over regions that had no shared location would cost
+ * a trap per access to the units watched (2-4x on a memory sweep under
+ * TCG, make bench) and see a few units at a time.
+ *
  * Each trace's header says its phase (HK_TRACE_META_F_AUTO_*), each page
  * record carries HK_TRACE_REC_F_PAGE.
  */
@@ -1831,17 +1841,26 @@ static int cap_auto(const char *cmd, struct hk_capture_target *t, const struct h
 	if (n > HK_CAPTURE_AUTO_MAX)
 		fprintf(stderr, " (watching the first %d)", HK_CAPTURE_AUTO_MAX);
 	fputc('\n', stderr);
+	f.duration_ns = o->duration_ns ? o->duration_ns - d.duration_ns : 0;
+	t->resume = NULL;	/* running since the discovery attached */
 	if (n) {
 		f.nspecs = n < HK_CAPTURE_AUTO_MAX ? n : HK_CAPTURE_AUTO_MAX;
 		f.auto_phase = HK_TRACE_META_F_AUTO_FOCUS;
+		fprintf(stderr, "%s %s: auto: watchpoints%s (trace %s)\n", hk_prog, cmd,
+			f.duration_ns ? "" : " until the end", o->output);
 	} else {
-		fprintf(stderr, "%s %s: auto: watching the whole regions with watchpoints instead\n",
-			hk_prog, cmd);
+		f.mode = HK_MODE_PGPROT;
+		f.page_budget = o->page_budget;
+		/*
+		 * As the discovery: a read fault restores the page for the
+		 * writes after it, so a writes-only page capture would lose
+		 * those writes as well as the reads.
+		 */
+		f.access = HK_ACCESS_RW;
+		f.auto_phase = HK_TRACE_META_F_AUTO_PAGE;
+		fprintf(stderr, "%s %s: auto: nothing shared: page mode goes on%s (trace %s)\n",
+			hk_prog, cmd, f.duration_ns ? "" : " until the end", o->output);
 	}
-	f.duration_ns = o->duration_ns ? o->duration_ns - d.duration_ns : 0;
-	t->resume = NULL;	/* running since the discovery attached */
-	fprintf(stderr, "%s %s: auto: watchpoints%s (trace %s)\n", hk_prog, cmd,
-		f.duration_ns ? "" : " until the end", o->output);
 	ret = cap_one(cmd, t, &f, NULL, 0);
 out:
 	free(dpath);

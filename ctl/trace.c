@@ -524,6 +524,8 @@ const char *hk_trace_auto_phase_name(uint32_t meta_flags)
 	if (meta_flags & HK_TRACE_META_F_AUTO_FOCUS)
 		return "auto: watchpoints on the shared locations the discovery found";
 	if (meta_flags & HK_TRACE_META_F_AUTO_WHOLE)
-		return "auto: watchpoints on the whole regions (no discovery, or nothing shared)";
+		return "auto: watchpoints on the whole regions (no discovery)";
+	if (meta_flags & HK_TRACE_META_F_AUTO_PAGE)
+		return "auto: page mode went on (the discovery found nothing shared)";
 	return NULL;
 }

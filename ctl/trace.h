@@ -92,13 +92,15 @@ struct hk_trace_meta {
  * --mode auto: which phase wrote this trace. The discovery (page mode) is
  * FILE.discovery; the watchpoint phase is FILE and watches either the
  * shared locations the discovery found (FOCUS) or the whole regions
- * (WHOLE: no discovery ran, or it found no shared location).
+ * (WHOLE: no discovery ran). When the discovery found no shared location,
+ * FILE is page mode going on over the whole regions (PAGE).
  */
 #define HK_TRACE_META_F_AUTO_DISCOVERY	(1u << 2)
 #define HK_TRACE_META_F_AUTO_FOCUS	(1u << 3)
 #define HK_TRACE_META_F_AUTO_WHOLE	(1u << 4)
+#define HK_TRACE_META_F_AUTO_PAGE	(1u << 5)
 #define HK_TRACE_META_F_AUTO	(HK_TRACE_META_F_AUTO_DISCOVERY | HK_TRACE_META_F_AUTO_FOCUS | \
-				 HK_TRACE_META_F_AUTO_WHOLE)
+				 HK_TRACE_META_F_AUTO_WHOLE | HK_TRACE_META_F_AUTO_PAGE)
 
 /* One watched address range and the SPEC it came from. 24 bytes + spec. */
 struct hk_trace_region {

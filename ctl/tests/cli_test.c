@@ -259,7 +259,10 @@ TEST_F(trace, dump_auto_phase)
 		{ HK_TRACE_META_F_AUTO_DISCOVERY, "# phase: auto: discovery (page mode)\n" },
 		{ HK_TRACE_META_F_AUTO_FOCUS,
 		  "# phase: auto: watchpoints on the shared locations the discovery found\n" },
-		{ HK_TRACE_META_F_AUTO_WHOLE, "# phase: auto: watchpoints on the whole regions" },
+		{ HK_TRACE_META_F_AUTO_WHOLE,
+		  "# phase: auto: watchpoints on the whole regions (no discovery)\n" },
+		{ HK_TRACE_META_F_AUTO_PAGE,
+		  "# phase: auto: page mode went on (the discovery found nothing shared)\n" },
 	};
 	struct hk_trace_meta meta = { .pid = 77, .mode = HK_TRACE_MODE_HWBP, .comm = "prog" };
 	struct hk_trace_end end = { .reason = HK_TRACE_END_DURATION };

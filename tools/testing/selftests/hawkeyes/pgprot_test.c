@@ -736,6 +736,78 @@ TEST_F_TIMEOUT(pgprot, hkctl_budget, 240)
 }
 
 /*
+ * --mode auto when the discovery finds nothing shared: two threads sweep
+ * their own pages of the heap region, so no 8-byte location has two
+ * threads. Page mode must go on over the whole region into TRACE (not
+ * watchpoints rotating over 8,192 units), with its own phase in the
+ * header, page records only, and the report saying which part it covers.
+ */
+TEST_F_TIMEOUT(pgprot, auto_nothing_shared, 180)
+{
+	char cmd[512], reply[128], *out, *p, *line, *save;
+	unsigned long long addr, flags;
+	unsigned long n = 0, bad = 0, sweeps = 0;
+	pid_t pid;
+	int st = 0, i;
+
+	snprintf(cmd, sizeof(cmd),
+		 "exec hkctl attach %d -r 0x%lx+64K --discover 1 -d 4 --no-status --no-report "
+		 "-o /tmp/pn.trace >/tmp/pn.out 2>/tmp/pn.err",
+		 self->t.pid, (unsigned long)self->pi.heap);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		execl("/bin/sh", "sh", "-c", cmd, NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 300 && hk_cl_sessions(&self->c) < 1; i++)
+		usleep(100000);
+	ASSERT_EQ(1, hk_cl_sessions(&self->c));
+	/* both phases see the sweeps; hkctl ends itself after -d 4 */
+	while (waitpid(pid, &st, WNOHANG) == 0 && sweeps < 100000) {
+		ASSERT_EQ(0, hk_target_cmd(&self->t, "bench 2 300", reply, sizeof(reply)));
+		sweeps++;
+	}
+	if (sweeps == 100000)
+		ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	sh("cat /tmp/pn.err", &out);
+	TH_LOG("%lu sweep commands; %s", sweeps, out);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	EXPECT_NE(NULL, strstr(out, "auto: discovery in page mode for 1.0 s")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "auto: 0 shared locations (>= 2 threads, >= 1 writer)\n"));
+	EXPECT_NE(NULL, strstr(out, "auto: nothing shared: page mode goes on (trace "
+			       "/tmp/pn.trace)\n"));
+	EXPECT_EQ(NULL, strstr(out, "auto: watchpoints"));
+	EXPECT_NE(NULL, strstr(out, "duration elapsed; trace /tmp/pn.trace\n"));
+
+	ASSERT_EQ(0, sh("hkctl dump /tmp/pn.trace | head -4", &out));
+	EXPECT_NE(NULL, strstr(out, "mode page")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "# phase: auto: page mode went on (the discovery found "
+			       "nothing shared)\n")) TH_LOG("%s", out);
+	ASSERT_EQ(0, sh("hkctl dump --format json /tmp/pn.trace", &out));
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		p = strstr(line, "\"addr\":");
+		if (!p || sscanf(p, "\"addr\":%llu", &addr) != 1)
+			continue;
+		p = strstr(line, "\"flags\":");
+		flags = p ? strtoull(p + 8, NULL, 10) : 0;
+		n++;
+		bad += addr - self->pi.heap >= REGION || !(flags & HK_REC_F_PAGE);
+	}
+	TH_LOG("page phase after the discovery: %lu records, %lu not page records in the region",
+	       n, bad);
+	EXPECT_LT(0, n);
+	EXPECT_EQ(0, bad);
+
+	st = sh("hkctl report /tmp/pn.trace 2>&1", &out);
+	EXPECT_TRUE(WEXITSTATUS(st) <= 1) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "--mode auto: page mode went on after a discovery that "
+			       "found no shared location")) TH_LOG("%s", out);
+	unlink("/tmp/pn.trace");
+	unlink("/tmp/pn.trace.discovery");
+}
+
+/*
  * --mode auto: of 100 globals only g[17] (one writer, one reader) and g[73]
  * (two writers) are shared; page-mode discovery must find exactly those
  * two, and the watchpoint phase must watch exactly them.
