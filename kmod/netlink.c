@@ -313,12 +313,17 @@ static int hk_nl_parse_regions(struct genl_info *info, struct hk_attach_req *req
 	return 0;
 }
 
-static int hk_nl_parse_options(struct genl_info *info, struct hk_opts *o)
+/*
+ * The options of an attach in @mode. Page mode defaults to reads and
+ * writes: a read fault restores the page for the writes after it, so a
+ * writes-only page capture would miss those writes as well.
+ */
+static int hk_nl_parse_options(struct genl_info *info, u32 mode, struct hk_opts *o)
 {
 	struct nlattr *tb[HK_OPT_A_MAX + 1];
 	int ret;
 
-	o->access = HK_ACCESS_W;
+	o->access = mode == HK_MODE_PGPROT ? HK_ACCESS_RW : HK_ACCESS_W;
 	o->rotate_ms = HK_DEFAULT_ROTATE_MS;
 	o->budget = HK_DEFAULT_BUDGET;
 	o->buffer = HK_DEFAULT_BUFFER;
@@ -392,7 +397,7 @@ static int hk_nl_attach(struct sk_buff *skb, struct genl_info *info)
 					    HK_MODE_HWBP;
 	req.portid = info->snd_portid;
 	req.net = genl_info_net(info);
-	ret = hk_nl_parse_options(info, &req.opts);
+	ret = hk_nl_parse_options(info, req.mode, &req.opts);
 	if (ret)
 		return ret;
 	ret = hk_nl_parse_regions(info, &req);
@@ -434,7 +439,7 @@ static int hk_nl_watch(struct sk_buff *skb, struct genl_info *info)
 	req.mode = HK_MODE_HWBP;
 	req.portid = info->snd_portid;
 	req.net = genl_info_net(info);
-	ret = hk_nl_parse_options(info, &req.opts);
+	ret = hk_nl_parse_options(info, req.mode, &req.opts);
 	if (ret)
 		return ret;
 	ret = hk_watch_parse(info, &req);

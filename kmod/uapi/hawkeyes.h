@@ -212,7 +212,9 @@ enum hk_access {
 
 /**
  * enum hk_opt_attr - attach options, inside %HK_A_OPTIONS; all optional
- * @HK_OPT_A_ACCESS: u32, enum hk_access (default %HK_ACCESS_W)
+ * @HK_OPT_A_ACCESS: u32, enum hk_access (default %HK_ACCESS_W;
+ *	%HK_ACCESS_RW in %HK_MODE_PGPROT, where a read fault restores the
+ *	page and so hides the writes after it)
  * @HK_OPT_A_ROTATE_MS: u32, rotation period in ms, 0 = no rotation
  *	(default %HK_DEFAULT_ROTATE_MS). Rounded up to the 10 ms tick. With
  *	0 the regions must fit in the watchpoints of one thread.

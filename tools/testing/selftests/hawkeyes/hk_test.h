@@ -48,6 +48,7 @@ struct hk_sess_info {
 	uint64_t disables, elapsed_ns;
 	uint32_t mode, page_budget, pages, armed;	/* page mode */
 	uint64_t arms, uaccess;
+	uint32_t access;
 };
 
 struct hk_cl {
@@ -129,6 +130,7 @@ static inline void hk_parse_session(struct nlattr *nest, struct hk_sess_info *si
 	U32(HK_SESSION_A_ARMED, armed);
 	U64(HK_SESSION_A_ARMS, arms);
 	U64(HK_SESSION_A_UACCESS, uaccess);
+	U32(HK_SESSION_A_ACCESS, access);
 #undef U32
 #undef U64
 }

@@ -435,6 +435,65 @@ static int sweep_until_passes(struct hk_cl *c, struct hk_target *t, uint32_t id,
 }
 
 /*
+ * Page mode without an access option watches reads too: a read fault
+ * restores the page, hiding the writes after it until the re-arm, so a
+ * writes-only default would lose both. Two threads sweep the heap pages
+ * with a load and a store per 64 bytes: with the default the session says
+ * HK_ACCESS_RW and the faults are recorded, reads among them; with an
+ * explicit HK_ACCESS_W the pages are still faulted and re-armed, but only
+ * write faults become records (under TCG the load comes first: none).
+ */
+TEST_F_TIMEOUT(pgprot, default_access, 120)
+{
+	struct hk_region_arg r = { self->pi.heap, REGION };
+	struct hk_opts_arg o = { .mode = HK_MODE_PGPROT };
+	unsigned long reads = 0, writes = 0;
+	uint32_t id = 0;
+	size_t i;
+
+	ASSERT_EQ(0, hk_cl_attach(&self->c, self->t.pid, &r, 1, &o, &id))
+		TH_LOG("attach: %s", self->c.extack);
+	EXPECT_EQ(HK_ACCESS_RW, self->c.info.access);
+	ASSERT_LT(0, sweep_until_passes(&self->c, &self->t, id, 5));
+	ASSERT_EQ(0, hk_cl_detach(&self->c, id)) TH_LOG("%s", self->c.extack);
+	hk_cl_poll_until(&self->c, 5000, hk_pred_ended, NULL);
+	ASSERT_TRUE(self->c.ended);
+	for (i = 0; i < self->c.nrecs; i++) {
+		reads += self->c.recs[i].kind == HK_KIND_R;
+		writes += self->c.recs[i].kind == HK_KIND_W;
+	}
+	TH_LOG("default (rw): %lu faults, %lu records (%lu R, %lu W), %lu arms",
+	       (unsigned long)self->c.end_info.hits, (unsigned long)self->c.nrecs, reads, writes,
+	       (unsigned long)self->c.end_info.arms);
+	EXPECT_LT(16, self->c.nrecs);
+	EXPECT_EQ(self->c.end_info.hits, self->c.nrecs);
+	EXPECT_LT(0, reads);
+	ASSERT_EQ(0, hk_cl_wait_no_sessions(&self->c, 3000));
+
+	self->c.ended = false;
+	self->c.nrecs = 0;
+	o.access = HK_ACCESS_W;
+	ASSERT_EQ(0, hk_cl_attach(&self->c, self->t.pid, &r, 1, &o, &id))
+		TH_LOG("attach: %s", self->c.extack);
+	EXPECT_EQ(HK_ACCESS_W, self->c.info.access);
+	ASSERT_LT(0, sweep_until_passes(&self->c, &self->t, id, 5));
+	ASSERT_EQ(0, hk_cl_detach(&self->c, id)) TH_LOG("%s", self->c.extack);
+	hk_cl_poll_until(&self->c, 5000, hk_pred_ended, NULL);
+	ASSERT_TRUE(self->c.ended);
+	reads = writes = 0;
+	for (i = 0; i < self->c.nrecs; i++) {
+		reads += self->c.recs[i].kind == HK_KIND_R;
+		writes += self->c.recs[i].kind == HK_KIND_W;
+	}
+	TH_LOG("access w: %lu records (%lu R, %lu W), %lu arms", (unsigned long)self->c.nrecs,
+	       reads, writes, (unsigned long)self->c.end_info.arms);
+	/* the sweeps faulted the pages, so they were re-armed ... */
+	EXPECT_LT(16, self->c.end_info.arms);
+	/* ... but no read fault became a record */
+	EXPECT_EQ(0, reads);
+}
+
+/*
  * The page budget under a program that touches its pages fast: at 400
  * faults/s a pass (one per HK_TICK_MS tick) may arm 4 of the 16 pages.
  * The attach's own pass arms 4 and defers 12; were nothing touched after
