@@ -647,6 +647,26 @@ static int sh(const char *cmd, char **out)
 }
 
 /*
+ * Start @cmd (an hkctl attach) through the shell in the background and
+ * wait, at most 30 s, until its session exists. Its pid, or -1.
+ */
+static pid_t hkctl_start(struct hk_cl *c, const char *cmd)
+{
+	pid_t pid = fork();
+	int i;
+
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		execl("/bin/sh", "sh", "-c", cmd, NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 300 && hk_cl_sessions(c) < 1; i++)
+		usleep(100000);
+	return pid;
+}
+
+/*
  * hkctl attach --mode page: the trace says page mode, its records carry
  * the exact ips of the four access sites (no IP_AFTER) and exact
  * addresses, the summary and status report page mode, and the report
@@ -664,14 +684,8 @@ TEST_F_TIMEOUT(pgprot, hkctl_attach, 180)
 		 "exec hkctl attach %d -r 0x%lx+64K --mode page --access rw -d 20 "
 		 "--no-status --no-report -o /tmp/pg.trace >/tmp/pg.out 2>/tmp/pg.err",
 		 self->t.pid, (unsigned long)self->pi.heap);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		execl("/bin/sh", "sh", "-c", cmd, NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 300 && hk_cl_sessions(&self->c) < 1; i++)
-		usleep(100000);
+	pid = hkctl_start(&self->c, cmd);
+	ASSERT_LT(0, pid);
 	ASSERT_EQ(1, hk_cl_sessions(&self->c));
 	ASSERT_EQ(0, sh("hkctl status", &out));
 	EXPECT_NE(NULL, strstr(out, ", page, ")) TH_LOG("%s", out);
@@ -740,20 +754,14 @@ TEST_F_TIMEOUT(pgprot, hkctl_budget, 240)
 	char cmd[512], *out, *p;
 	uint32_t id = 0;
 	pid_t pid;
-	int st, i;
+	int st;
 
 	snprintf(cmd, sizeof(cmd),
 		 "exec hkctl attach %d -r 0x%lx+64K --mode page --page-budget 400 --access rw "
 		 "--no-status --no-report -o /tmp/pgb.trace >/tmp/pgb.out 2>/tmp/pgb.err",
 		 self->t.pid, (unsigned long)self->pi.heap);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		execl("/bin/sh", "sh", "-c", cmd, NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 300 && hk_cl_sessions(&self->c) < 1; i++)
-		usleep(100000);
+	pid = hkctl_start(&self->c, cmd);
+	ASSERT_LT(0, pid);
 	ASSERT_EQ(1, hk_cl_sessions(&self->c));
 	ASSERT_EQ(0, sh("hkctl status", &out));
 	p = strstr(out, "\nsession ");
@@ -807,20 +815,14 @@ TEST_F_TIMEOUT(pgprot, auto_nothing_shared, 180)
 	unsigned long long addr, flags;
 	unsigned long n = 0, bad = 0, sweeps = 0;
 	pid_t pid;
-	int st = 0, i;
+	int st = 0;
 
 	snprintf(cmd, sizeof(cmd),
 		 "exec hkctl attach %d -r 0x%lx+64K --discover 1 -d 4 --no-status --no-report "
 		 "-o /tmp/pn.trace >/tmp/pn.out 2>/tmp/pn.err",
 		 self->t.pid, (unsigned long)self->pi.heap);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		execl("/bin/sh", "sh", "-c", cmd, NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 300 && hk_cl_sessions(&self->c) < 1; i++)
-		usleep(100000);
+	pid = hkctl_start(&self->c, cmd);
+	ASSERT_LT(0, pid);
 	ASSERT_EQ(1, hk_cl_sessions(&self->c));
 	/* both phases see the sweeps; hkctl ends itself after -d 4 */
 	while (waitpid(pid, &st, WNOHANG) == 0 && sweeps < 100000) {
