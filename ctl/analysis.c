@@ -183,6 +183,8 @@ struct an_unresolved {
 struct an {
 	const char *cmd;
 	const char *trace;
+	char *discovery;	/* --mode auto: FILE.discovery, analysed with FILE */
+	uint64_t disc_records;
 	const struct hk_analysis_opts *o;
 	struct hk_trace_meta meta;
 	int have_meta;
@@ -277,6 +279,73 @@ static struct an_thread *an_thread(struct an *a, uint32_t tid)
 	memset(v, 0, sizeof(*v));
 	v->tid = tid;
 	return v;
+}
+
+/* The META chunk of the trace at @path: 0, or -errno (no message). */
+static int an_peek_meta(const char *path, struct hk_trace_meta *meta)
+{
+	struct hk_trace_item it;
+	struct hk_trace *t;
+	int ret;
+
+	ret = hk_trace_open(path, &t);
+	while (!ret && (ret = hk_trace_next(t, &it)) > 0 && it.type != HK_TRACE_META)
+		;
+	if (ret > 0)
+		*meta = *it.meta;
+	hk_trace_close(t);
+	return ret > 0 ? 0 : ret ? ret : -ENOENT;
+}
+
+/*
+ * --mode auto: the trace of the phase after a discovery (FOCUS, PAGE)
+ * is analysed together with the discovery's records, when FILE.discovery
+ * is there and is the discovery of the same process. Its mappings and
+ * threads are read first, so that FILE's, read after, win where they
+ * differ (the later MAP chunk wins, as within one trace).
+ */
+static int an_read_meta(struct an *a);
+
+static int an_find_discovery(struct an *a)
+{
+	struct hk_trace_meta m, d;
+	struct hk_trace_item it;
+	struct hk_trace *t;
+	int ret;
+
+	if (an_peek_meta(a->trace, &m) ||
+	    !(m.flags & (HK_TRACE_META_F_AUTO_FOCUS | HK_TRACE_META_F_AUTO_PAGE)))
+		return 0;
+	if (asprintf(&a->discovery, "%s.discovery", a->trace) < 0) {
+		a->discovery = NULL;
+		return -ENOMEM;
+	}
+	if (an_peek_meta(a->discovery, &d) || !(d.flags & HK_TRACE_META_F_AUTO_DISCOVERY) ||
+	    d.pid != m.pid) {
+		free(a->discovery);
+		a->discovery = NULL;
+		return 0;
+	}
+	ret = hk_trace_open(a->discovery, &t);
+	while (!ret && (ret = hk_trace_next(t, &it)) > 0) {
+		if (it.type == HK_TRACE_MAP) {
+			ret = an_add_map(a, it.map.hdr, it.map.path);
+		} else if (it.type == HK_TRACE_THREAD) {
+			struct an_thread *th = an_thread(a, it.thread->tid);
+
+			if (!th)
+				ret = -ENOMEM;
+			else
+				memcpy(th->comm, it.thread->comm, sizeof(it.thread->comm));
+		}
+		if (ret < 0)
+			break;
+	}
+	if (ret < 0)
+		hk_err(a->cmd, "%s: %s", a->discovery,
+		       ret == -ENOMEM ? "out of memory" : t ? hk_trace_errmsg(t) : strerror(-ret));
+	hk_trace_close(t);
+	return ret < 0 ? ret : 0;
 }
 
 /* Pass 1: everything but the records. */
@@ -591,7 +660,11 @@ static int an_add(struct an *a, const struct hk_trace_rec *rec, uint64_t addr, c
 	return 0;
 }
 
-static int an_record(struct an *a, const struct hk_trace_rec *rec)
+/*
+ * One record of FILE, or of its discovery (@disc: counted apart, and not
+ * in FILE's time span, which the coverage bounds use).
+ */
+static int an_record(struct an *a, const struct hk_trace_rec *rec, bool disc)
 {
 	bool after = rec->flags & HK_TRACE_REC_F_IP_AFTER;
 	struct hka_error err = { "" };
@@ -602,11 +675,15 @@ static int an_record(struct an *a, const struct hk_trace_rec *rec)
 	uint64_t addr;
 	int ret;
 
-	a->records++;
-	if (!a->first_ns || rec->time_ns < a->first_ns)
-		a->first_ns = rec->time_ns;
-	if (rec->time_ns > a->last_ns)
-		a->last_ns = rec->time_ns;
+	if (disc) {
+		a->disc_records++;
+	} else {
+		a->records++;
+		if (!a->first_ns || rec->time_ns < a->first_ns)
+			a->first_ns = rec->time_ns;
+		if (rec->time_ns > a->last_ns)
+			a->last_ns = rec->time_ns;
+	}
 	/* Page records: exact address, width from the instruction (size 0). */
 	if (a->watch && (rec->flags & HK_TRACE_REC_F_SEG))
 		an_mark_hit(a, HK_TRACE_SEG_KEY(rec->seg, rec->seg_off), rec->size ? rec->size : 1);
@@ -700,25 +777,24 @@ static int an_record(struct an *a, const struct hk_trace_rec *rec)
 	return 0;
 }
 
-static int an_read_records(struct an *a)
+static int an_read_records_of(struct an *a, const char *path, bool disc)
 {
 	struct hk_trace_item it;
 	struct hk_trace *t;
 	size_t i;
 	int ret;
 
-	ret = hk_trace_open(a->trace, &t);
+	ret = hk_trace_open(path, &t);
 	if (ret) {
 		hk_err(a->cmd, "%s", t ? hk_trace_errmsg(t) : strerror(-ret));
 		hk_trace_close(t);
 		return ret;
 	}
-	hka_stream_begin_input(a->stream, a->trace);
 	while ((ret = hk_trace_next(t, &it)) > 0) {
 		if (it.type != HK_TRACE_RECORDS)
 			continue;
 		for (i = 0; i < it.records.count; i++) {
-			ret = an_record(a, &it.records.recs[i]);
+			ret = an_record(a, &it.records.recs[i], disc);
 			if (ret)
 				goto out;
 		}
@@ -728,6 +804,19 @@ static int an_read_records(struct an *a)
 out:
 	hk_trace_close(t);
 	return ret < 0 ? ret : 0;
+}
+
+/*
+ * The discovery's records come first: its session ended before FILE's
+ * began. Both are one input of the analysis: one process, one run, its
+ * threads and locations the same in both phases.
+ */
+static int an_read_records(struct an *a)
+{
+	hka_stream_begin_input(a->stream, a->trace);
+	if (a->discovery && an_read_records_of(a, a->discovery, true))
+		return -1;
+	return an_read_records_of(a, a->trace, false);
 }
 
 /* ---- what the capture saw: coverage and losses ---- */
@@ -874,16 +963,19 @@ static void an_write_text(const struct an *a, FILE *f)
 	if (a->o->arm64_binary)
 		fprintf(f, "  arm64 build %s: %lu cycles not reported: ordered there\n",
 			a->o->arm64_binary, a->dropped_by_arm64);
-	if (a->meta.flags & HK_TRACE_META_F_AUTO_FOCUS)
-		fprintf(f, "  --mode auto: this trace is the watchpoint phase, on the shared locations "
-			"its page-mode discovery found; this report analyses that phase only (the "
-			"discovery's records: 'hkctl report %s.discovery')\n", a->trace);
-	else if (a->meta.flags & HK_TRACE_META_F_AUTO_WHOLE)
+	if (a->meta.flags & (HK_TRACE_META_F_AUTO_FOCUS | HK_TRACE_META_F_AUTO_PAGE)) {
+		fprintf(f, "  --mode auto: this trace is %s; ",
+			a->meta.flags & HK_TRACE_META_F_AUTO_FOCUS ?
+			"the watchpoint phase, on the shared locations its page-mode discovery found" :
+			"page mode going on after a discovery that found no shared location");
+		if (a->discovery)
+			fprintf(f, "analysed with the discovery's %" PRIu64 " records (%s)\n",
+				a->disc_records, a->discovery);
+		else
+			fprintf(f, "analysed alone: no discovery trace %s.discovery of pid %u\n",
+				a->trace, a->meta.pid);
+	} else if (a->meta.flags & HK_TRACE_META_F_AUTO_WHOLE)
 		fprintf(f, "  --mode auto: watchpoints on the whole regions (no discovery ran)\n");
-	else if (a->meta.flags & HK_TRACE_META_F_AUTO_PAGE)
-		fprintf(f, "  --mode auto: page mode went on after a discovery that found no shared "
-			"location; this report analyses the part after it (the discovery's records: "
-			"'hkctl report %s.discovery')\n", a->trace);
 	else if (a->meta.flags & HK_TRACE_META_F_AUTO_DISCOVERY)
 		fprintf(f, "  --mode auto: this trace is the page-mode discovery (the capture ended "
 			"before the watchpoint phase)\n");
@@ -969,6 +1061,15 @@ static void an_write_json_capture(const struct an *a, FILE *f)
 	an_coverage(a, &c);
 	fputs("\"capture\": {\"trace\": ", f);
 	an_json_str(f, a->trace);
+	/* --mode auto: the discovery analysed with it, or null */
+	fputs(", \"discovery\": ", f);
+	if (a->discovery) {
+		fputs("{\"trace\": ", f);
+		an_json_str(f, a->discovery);
+		fprintf(f, ", \"records\": %" PRIu64 "}", a->disc_records);
+	} else {
+		fputs("null", f);
+	}
 	fprintf(f, ", \"pid\": %u, \"machine\": \"%.16s\", "
 		"\"complete\": %s, \"records\": %" PRIu64 ", \"threads\": %zu, \"access\": \"%s\", "
 		"\"mode\": \"%s\", \"auto_phase\": %s, "
@@ -1103,6 +1204,7 @@ static void an_free(struct an *a)
 		free(a->regions[i].hit);
 	}
 	free(a->maps);
+	free(a->discovery);
 	free(a->procs);
 	free(a->regions);
 	free(a->threads);
@@ -1124,7 +1226,7 @@ int hk_analysis_report(const char *cmd, const char *trace, const struct hk_analy
 		hk_err(cmd, "out of memory");
 		goto out;
 	}
-	if (an_read_meta(&a))
+	if (an_find_discovery(&a) || an_read_meta(&a))
 		goto out;
 	an_sort_maps(&a);
 	if (an_read_records(&a))

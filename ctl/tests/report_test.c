@@ -46,6 +46,18 @@
 struct access {
 	uint64_t ip_after, addr;
 	int writer;
+	uint64_t ip;		/* x86: the access instruction itself */
+};
+
+/*
+ * A --mode auto phase: its META flag, whose accesses it holds (1 the
+ * writer's, 0 the reader's, -1 both) and when its records start. The
+ * discovery is page mode: exact ips, R or W.
+ */
+struct phase {
+	uint32_t meta_flags;
+	int side;
+	uint64_t t0;
 };
 
 static char top[PATH_MAX];
@@ -84,7 +96,7 @@ static int find_accesses(const char *bin, const char *fw, const char *fr, const 
 			 const char *b, struct access *acc, int max)
 {
 	char cmd[PATH_MAX + 64], line[512], fn[64] = "", want_a[64], want_b[64];
-	uint64_t pending_addr = 0;
+	uint64_t pending_addr = 0, pending_ip = 0;
 	int pending = 0, pending_writer = 0, n = 0;
 	FILE *p;
 
@@ -107,6 +119,7 @@ static int find_accesses(const char *bin, const char *fw, const char *fr, const 
 			continue;
 		if (pending && n < max) {	/* the instruction after the access */
 			acc[n].ip_after = at;
+			acc[n].ip = pending_ip;
 			acc[n].addr = pending_addr;
 			acc[n].writer = pending_writer;
 			n++;
@@ -116,6 +129,7 @@ static int find_accesses(const char *bin, const char *fw, const char *fr, const 
 		    (!strstr(line, want_a) && !strstr(line, want_b)) || !strchr(line, '#'))
 			continue;
 		pending_addr = strtoull(strchr(line, '#') + 1, NULL, 16);
+		pending_ip = at;
 		pending_writer = !strcmp(fn, fw);
 		pending = 1;
 	}
@@ -203,12 +217,14 @@ static int find_a64_accesses(const char *bin, const char *src, const char *const
 
 /*
  * A trace of the accesses, as an x86 read/write capture of bin would be, or
- * an arm64 one (a64: ip is the access itself, machine "aarch64").
+ * an arm64 one (a64: ip is the access itself, machine "aarch64"); with @ph,
+ * one phase of an x86 --mode auto capture, holding one side's accesses.
  */
 static int write_trace_arch(const char *trace, const char *bin, const char *mapped_as,
 			    const struct access *acc, int n, uint64_t a, uint64_t b, uint64_t bias,
-			    int stale_map, int a64)
+			    int stale_map, int a64, const struct phase *ph)
 {
+	bool page = ph && (ph->meta_flags & HK_TRACE_META_F_AUTO_DISCOVERY);
 	struct hk_trace_meta meta = { 0 };
 	struct hk_trace_map map = { 0 };
 	struct hk_trace_thread th = { 0 };
@@ -222,7 +238,8 @@ static int write_trace_arch(const char *trace, const char *bin, const char *mapp
 	if (ret)
 		return ret;
 	meta.pid = 100;
-	meta.mode = HK_TRACE_MODE_HWBP;
+	meta.mode = page ? HK_TRACE_MODE_PGPROT : HK_TRACE_MODE_HWBP;
+	meta.flags = ph ? ph->meta_flags : 0;
 	meta.access = HK_TRACE_ACCESS_RW;
 	meta.slots = 4;
 	meta.start_time_ns = 1000;
@@ -251,8 +268,10 @@ static int write_trace_arch(const char *trace, const char *bin, const char *mapp
 	}
 	for (k = 0; k < REPEAT; k++)
 		for (i = 0; i < n && !ret; i++) {
+			if (ph && ph->side >= 0 && acc[i].writer != ph->side)
+				continue;
 			memset(&rec, 0, sizeof(rec));
-			rec.time_ns = 2000 + seq;
+			rec.time_ns = (ph ? ph->t0 : 2000) + seq;
 			rec.seq = seq++;
 			rec.ip = acc[i].ip_after + bias;
 			rec.addr = acc[i].addr + bias;
@@ -261,6 +280,13 @@ static int write_trace_arch(const char *trace, const char *bin, const char *mapp
 			rec.flags = a64 ? 0 : HK_TRACE_REC_F_IP_AFTER;
 			rec.size = 4;
 			rec.kind = HK_TRACE_KIND_RW;	/* the instruction must tell */
+			if (page) {
+				/* exact ip, width from the instruction, the CPU's R or W */
+				rec.ip = acc[i].ip + bias;
+				rec.flags = HK_TRACE_REC_F_PAGE;
+				rec.size = 0;
+				rec.kind = acc[i].writer ? HK_TRACE_KIND_W : HK_TRACE_KIND_R;
+			}
 			ret = hk_trace_write_records(t, &rec, 1);
 		}
 	end.end_time_ns = 5000 + seq;
@@ -275,7 +301,7 @@ static int write_trace(const char *trace, const char *bin, const char *mapped_as
 		       const struct access *acc, int n, uint64_t a, uint64_t b, uint64_t bias,
 		       int stale_map)
 {
-	return write_trace_arch(trace, bin, mapped_as, acc, n, a, b, bias, stale_map, 0);
+	return write_trace_arch(trace, bin, mapped_as, acc, n, a, b, bias, stale_map, 0, NULL);
 }
 
 static unsigned int marker(const char *src, const char *name)
@@ -500,6 +526,58 @@ TEST_F(report, missing_trace_is_an_error)
 	EXPECT_NE(NULL, strstr(self->err, "hkctl report: "));
 }
 
+/*
+ * --mode auto: the discovery (page records, exact ips: here the writer's
+ * stores) and the watchpoint phase a second later (the reader's loads)
+ * are one run of one process. The report of the second reads
+ * FILE.discovery too, as one input, and finds the MP that neither phase
+ * shows alone; without the file it says so and finds none.
+ */
+TEST_F(report, auto_phase_with_discovery)
+{
+	static const struct phase disc = { HK_TRACE_META_F_AUTO_DISCOVERY, 1, 2000 };
+	static const struct phase focus = { HK_TRACE_META_F_AUTO_FOCUS, 0, 1000002000 };
+	const char *json[] = { "report", self->trace, "--format", "json", NULL };
+	const char *text[] = { "report", self->trace, NULL };
+	char dpath[PATH_MAX + 80], lines[64], want[64];
+	struct access acc[MAX_ACC];
+	int n;
+
+	n = find_accesses(self->bin, "plain_w", "plain_r", "data", "flag", acc, MAX_ACC);
+	ASSERT_EQ(4, n);
+	snprintf(dpath, sizeof(dpath), "%s.discovery", self->trace);
+	ASSERT_EQ(0, write_trace_arch(dpath, self->bin, self->bin, acc, n, acc[0].addr,
+				      acc[1].addr, 0, 0, 0, &disc));
+	ASSERT_EQ(0, write_trace_arch(self->trace, self->bin, self->bin, acc, n, acc[0].addr,
+				      acc[1].addr, 0, 0, 0, &focus));
+
+	ASSERT_EQ(1, hk_run_hkctl(json, self->out, sizeof(self->out), self->err,
+				  sizeof(self->err))) TH_LOG("%s", self->err);
+	finding_lines(self->out, lines, sizeof(lines));
+	snprintf(want, sizeof(want), "%u %u %u %u", marker(self->src, "data_w"),
+		 marker(self->src, "flag_w"), marker(self->src, "flag_r"),
+		 marker(self->src, "data_r"));
+	EXPECT_STREQ(want, lines);
+	/* FILE's 6 loads, the discovery's 6 stores, all resolved */
+	EXPECT_NE(NULL, strstr(self->out, "\"records\": 6}, \"pid\": 100,")) TH_LOG("%s",
+											 self->out);
+	EXPECT_NE(NULL, strstr(self->out, "\"records\": 6, \"threads\": 2,"));
+	EXPECT_NE(NULL, strstr(self->out, "\"reads\": 6, \"writes\": 6,"));
+	EXPECT_NE(NULL, strstr(self->out, "\"auto_phase\": \"focus\""));
+	ASSERT_EQ(1, hk_run_hkctl(text, self->out, sizeof(self->out), self->err,
+				  sizeof(self->err))) TH_LOG("%s", self->err);
+	snprintf(want, sizeof(want), "analysed with the discovery's 6 records (%.20s", dpath);
+	EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("%s", self->out);
+
+	/* the reader alone: no finding, and the report says why */
+	ASSERT_EQ(0, unlink(dpath));
+	ASSERT_EQ(0, hk_run_hkctl(text, self->out, sizeof(self->out), self->err,
+				  sizeof(self->err))) TH_LOG("%s", self->err);
+	EXPECT_NE(NULL, strstr(self->out, "0 finding(s)")) TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "analysed alone: no discovery trace")) TH_LOG("%s",
+											self->out);
+}
+
 /* An arm64 capture of a variant of the cross-built litmus_mp; its report in out. */
 static int a64_report(struct __test_metadata *_metadata, FIXTURE_DATA(report) *self,
 		      const char *const marks[4])
@@ -513,7 +591,7 @@ static int a64_report(struct __test_metadata *_metadata, FIXTURE_DATA(report) *s
 	EXPECT_NE(0, acc[0].addr);
 	EXPECT_NE(0, acc[1].addr);
 	EXPECT_EQ(0, write_trace_arch(self->trace, self->a64, self->a64, acc, 4, acc[0].addr,
-				      acc[1].addr, 0, 0, 1));
+				      acc[1].addr, 0, 0, 1, NULL));
 	return hk_run_hkctl(args, self->out, sizeof(self->out), self->err, sizeof(self->err));
 }
 
@@ -546,7 +624,7 @@ TEST_F(report, a64_capture_relacq_ordered)
 		SKIP(return, "no aarch64-linux-gnu-gcc");
 	ASSERT_EQ(4, find_a64_accesses(self->a64, self->src, m, obj, acc));
 	ASSERT_EQ(0, write_trace_arch(self->trace, self->a64, self->a64, acc, 4, acc[0].addr,
-				      acc[1].addr, 0, 0, 1));
+				      acc[1].addr, 0, 0, 1, NULL));
 	ASSERT_EQ(0, hk_run_hkctl(args, self->out, sizeof(self->out), self->err,
 				  sizeof(self->err))) TH_LOG("%s", self->err);
 	EXPECT_EQ(NULL, strstr(self->out, "\"pattern\""));

@@ -862,8 +862,9 @@ TEST_F_TIMEOUT(pgprot, auto_nothing_shared, 180)
 
 	st = sh("hkctl report /tmp/pn.trace 2>&1", &out);
 	EXPECT_TRUE(WEXITSTATUS(st) <= 1) TH_LOG("%s", out);
-	EXPECT_NE(NULL, strstr(out, "--mode auto: page mode went on after a discovery that "
-			       "found no shared location")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "--mode auto: this trace is page mode going on after a "
+			       "discovery that found no shared location; analysed with the "
+			       "discovery's ")) TH_LOG("%s", out);
 	unlink("/tmp/pn.trace");
 	unlink("/tmp/pn.trace.discovery");
 }
