@@ -323,6 +323,13 @@ static unsigned int marker(const char *src, const char *name)
 	return 0;
 }
 
+/* "l1 l2 l3 l4": the source lines of litmus_mp's plain MP, as a finding has them. */
+static void plain_mp_lines(const char *src, char *buf, size_t size)
+{
+	snprintf(buf, size, "%u %u %u %u", marker(src, "data_w"), marker(src, "flag_w"),
+		 marker(src, "flag_r"), marker(src, "data_r"));
+}
+
 /* "l1 l2 l3 l4" of the first finding's four "line" values, "" if none. */
 static void finding_lines(const char *json, char *buf, size_t size)
 {
@@ -405,9 +412,7 @@ TEST_F(report, plain_mp_resolved_from_ip_after)
 	ASSERT_EQ(1, hk_run_hkctl(args, self->out, sizeof(self->out), self->err,
 				  sizeof(self->err))) TH_LOG("%s", self->err);
 	finding_lines(self->out, lines, sizeof(lines));
-	snprintf(want, sizeof(want), "%u %u %u %u", marker(self->src, "data_w"),
-		 marker(self->src, "flag_w"), marker(self->src, "flag_r"),
-		 marker(self->src, "data_r"));
+	plain_mp_lines(self->src, want, sizeof(want));
 	EXPECT_STREQ(want, lines);
 	EXPECT_NE(NULL, strstr(self->out, "\"pattern\": \"MP\""));
 	EXPECT_NE(NULL, strstr(self->out, "\"confidence\": \"high\""));
@@ -429,9 +434,7 @@ TEST_F(report, pie_mp_with_load_bias)
 	ASSERT_EQ(1, hk_run_hkctl(args, self->out, sizeof(self->out), self->err,
 				  sizeof(self->err))) TH_LOG("%s", self->err);
 	finding_lines(self->out, lines, sizeof(lines));
-	snprintf(want, sizeof(want), "%u %u %u %u", marker(self->src, "data_w"),
-		 marker(self->src, "flag_w"), marker(self->src, "flag_r"),
-		 marker(self->src, "data_r"));
+	plain_mp_lines(self->src, want, sizeof(want));
 	EXPECT_STREQ(want, lines);
 	EXPECT_NE(NULL, strstr(self->out, "\"object\": \"flag\""));
 }
@@ -554,9 +557,7 @@ TEST_F(report, auto_phase_with_discovery)
 	ASSERT_EQ(1, hk_run_hkctl(json, self->out, sizeof(self->out), self->err,
 				  sizeof(self->err))) TH_LOG("%s", self->err);
 	finding_lines(self->out, lines, sizeof(lines));
-	snprintf(want, sizeof(want), "%u %u %u %u", marker(self->src, "data_w"),
-		 marker(self->src, "flag_w"), marker(self->src, "flag_r"),
-		 marker(self->src, "data_r"));
+	plain_mp_lines(self->src, want, sizeof(want));
 	EXPECT_STREQ(want, lines);
 	/* FILE's 6 loads, the discovery's 6 stores, all resolved */
 	EXPECT_NE(NULL, strstr(self->out, "\"records\": 6}, \"pid\": 100,")) TH_LOG("%s",
@@ -604,9 +605,7 @@ TEST_F(report, a64_capture_plain_mp_found)
 		SKIP(return, "no aarch64-linux-gnu-gcc");
 	ASSERT_EQ(1, a64_report(_metadata, self, m)) TH_LOG("%s", self->err);
 	finding_lines(self->out, lines, sizeof(lines));
-	snprintf(want, sizeof(want), "%u %u %u %u", marker(self->src, "data_w"),
-		 marker(self->src, "flag_w"), marker(self->src, "flag_r"),
-		 marker(self->src, "data_r"));
+	plain_mp_lines(self->src, want, sizeof(want));
 	EXPECT_STREQ(want, lines);
 	EXPECT_NE(NULL, strstr(self->out, "\"confidence\": \"high\""));
 	EXPECT_NE(NULL, strstr(self->out, "arm64 code: the ordering instructions are visible"));
