@@ -349,20 +349,43 @@ static void hk_thread_tw_exit(struct callback_head *head)
 	hk_tw_done();
 }
 
-/* Over budget: disable this thread's watchpoints until the next tick. */
-static void hk_thread_tw_dis(struct callback_head *head)
+/*
+ * The session's budget for this tick is spent: pause every thread's
+ * watchpoints until the tick work re-enables them. All of them, not only
+ * the thread that took the hit over budget: each other thread would take
+ * one more trap, dropped, before its own pause, and a watchpoint armed
+ * with no budget left costs for nothing (under TCG, every access to its
+ * page; see capture.rst, "Budget").
+ */
+static void hk_session_pause(struct hk_session *s)
 {
-	struct hk_thread *thr = container_of(head, struct hk_thread, tw_dis);
-	struct hk_session *s = thr->s;
+	struct hk_thread *thr;
 	u32 i;
 
-	mutex_lock(&s->lock);
-	if (thr->listed && s->state == HK_S_LIVE) {
+	lockdep_assert_held(&s->lock);
+	list_for_each_entry(thr, &s->threads, node) {
+		if (thr->disabled || test_bit(HK_THR_EXIT_QUEUED, &thr->flags))
+			continue;
+		/* as tw_dis queued: the tick work clears it before the enables */
+		set_bit(HK_THR_DIS_PENDING, &thr->flags);
 		for (i = 0; i < HK_MAX_SLOTS; i++)
 			if (thr->bp[i])
 				hk_hwbp_disable(thr->bp[i]);
 		thr->disabled = true;
 		atomic64_inc(&s->disables);
+	}
+}
+
+/* Over budget: pause the session's watchpoints until the next tick. */
+static void hk_thread_tw_dis(struct callback_head *head)
+{
+	struct hk_thread *thr = container_of(head, struct hk_thread, tw_dis);
+	struct hk_session *s = thr->s;
+
+	mutex_lock(&s->lock);
+	if (thr->listed && s->state == HK_S_LIVE) {
+		if (!thr->disabled)	/* else another thread's tw_dis paused it */
+			hk_session_pause(s);
 	} else {
 		clear_bit(HK_THR_DIS_PENDING, &thr->flags);
 	}

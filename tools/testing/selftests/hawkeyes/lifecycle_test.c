@@ -306,9 +306,10 @@ TEST_F_TIMEOUT(life, budget, 60)
 	EXPECT_GE(allowed, self->c.nrecs);
 	EXPECT_LT(0, self->c.end_info.throttled);
 	/*
-	 * Each over-budget hit disables its thread until the next tick: one
-	 * throttled hit per disable (+1 per thread for a disable still
-	 * pending at detach), not a stream of dropped traps.
+	 * An over-budget hit pauses every thread of the session until the
+	 * next tick: at most one throttled hit per thread paused (+1 per
+	 * thread for a pause still pending at detach), not a stream of
+	 * dropped traps.
 	 */
 	EXPECT_GE(self->c.end_info.disables + 3, self->c.end_info.throttled);
 	EXPECT_EQ(self->c.end_info.hits, self->c.nrecs + self->c.end_info.throttled +
