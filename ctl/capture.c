@@ -33,6 +33,7 @@
 #include <libelf.h>
 
 #include "analysis.h"
+#include "calibrate.h"
 #include "capture.h"
 #include "maps.h"
 #include "nl.h"
@@ -139,8 +140,12 @@ void hk_capture_help(FILE *f)
 		"      --rotate T      move the watchpoints over the regions every T\n"
 		"                      (default: the module's, %u ms); 0 or off: no rotation,\n"
 		"                      the regions must then fit the debug registers\n"
-		"      --budget N      at most N hits per second (default: module's, %u);\n"
-		"                      hits over budget are counted as throttled\n"
+		"      --budget N      at most N hits per second (default: module's, %u;\n"
+		"                      auto: what %d%% of a CPU buys at the cost of a hit\n"
+		"                      measured here before its watchpoints go on, at\n"
+		"                      most the module's); the watchpoints pause for the\n"
+		"                      rest of the 10 ms tick once it is spent, the hit\n"
+		"                      over budget is counted as throttled\n"
 		"      --buffer N      module buffer of N records per session (K/M suffixes;\n"
 		"                      default: module's, %u); when full, records are lost\n"
 		"                      and counted\n"
@@ -151,7 +156,7 @@ void hk_capture_help(FILE *f)
 		"                      live status line on stderr (default: when stderr is a\n"
 		"                      terminal): records, rate, lost, threads\n",
 		HK_CAPTURE_DEFAULT_OUT, HK_DEFAULT_PAGE_BUDGET, HK_DEFAULT_ROTATE_MS,
-		HK_DEFAULT_BUDGET,
+		HK_DEFAULT_BUDGET, HK_CAL_SHARE_PCT,
 		HK_DEFAULT_BUFFER, HK_MAX_SLOTS);
 }
 
@@ -1769,6 +1774,32 @@ out:
 }
 
 /*
+ * --mode auto's hit budget for its watchpoints: --budget if given, else
+ * the hits that cost HK_CAL_SHARE_PCT of a CPU on this machine
+ * (calibrate.c: a fixed rate is a share of a CPU on hardware and most of
+ * one under TCG), or the module's default (0) if the measurement failed.
+ */
+static uint32_t cap_auto_budget(const char *cmd, const struct hk_capture_opts *o)
+{
+	uint64_t ns;
+	uint32_t b;
+
+	if (o->budget)
+		return o->budget;
+	if (hk_calibrate_hit(cmd, &ns)) {
+		fprintf(stderr, "%s %s: auto: hit budget: the module's default, %u/s\n", hk_prog, cmd,
+			HK_DEFAULT_BUDGET);
+		return 0;
+	}
+	b = hk_calibrated_budget(ns);
+	fprintf(stderr, "%s %s: auto: a watchpoint hit costs %.1f us here: hit budget %u/s, %s%d%% "
+		"of a CPU (--budget sets it)\n", hk_prog, cmd, ns / 1e3, b,
+		b == HK_DEFAULT_BUDGET ? "the module's default, under " :
+		b == HK_CAL_MIN_BUDGET ? "auto's least, over " : "", HK_CAL_SHARE_PCT);
+	return b;
+}
+
+/*
  * --mode auto: page mode over the regions for --discover (its trace is
  * OUTPUT.discovery), then hardware watchpoints on the locations shared
  * by two or more threads with at least one writer (trace OUTPUT), for
@@ -1798,8 +1829,12 @@ static int cap_auto(const char *cmd, struct hk_capture_target *t, const struct h
 	f.page_budget = 0;
 	f.auto_phase = HK_TRACE_META_F_AUTO_WHOLE;
 	ret = cap_auto_skip(cmd, t, o);
-	if (ret)
-		return ret < 0 ? HK_EXIT_ERROR : cap_one(cmd, t, &f, NULL, 0);
+	if (ret < 0)
+		return HK_EXIT_ERROR;
+	if (ret) {
+		f.budget = cap_auto_budget(cmd, o);
+		return cap_one(cmd, t, &f, NULL, 0);
+	}
 
 	if (asprintf(&dpath, "%s.discovery", o->output) < 0)
 		return HK_EXIT_ERROR;
@@ -1815,6 +1850,7 @@ static int cap_auto(const char *cmd, struct hk_capture_target *t, const struct h
 		/* nothing attached: a target of 'hkctl run' is still stopped */
 		fprintf(stderr, "%s %s: auto: the module refused page mode (%s): watchpoints on "
 			"the whole regions, no discovery\n", hk_prog, cmd, refusal);
+		f.budget = cap_auto_budget(cmd, o);
 		ret = cap_one(cmd, t, &f, NULL, 0);
 		goto out;
 	}
@@ -1848,6 +1884,7 @@ static int cap_auto(const char *cmd, struct hk_capture_target *t, const struct h
 	if (n) {
 		f.nspecs = n < HK_CAPTURE_AUTO_MAX ? n : HK_CAPTURE_AUTO_MAX;
 		f.auto_phase = HK_TRACE_META_F_AUTO_FOCUS;
+		f.budget = cap_auto_budget(cmd, o);
 		fprintf(stderr, "%s %s: auto: watchpoints%s (trace %s)\n", hk_prog, cmd,
 			f.duration_ns ? "" : " until the end", o->output);
 	} else {

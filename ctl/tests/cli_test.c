@@ -11,6 +11,7 @@
 
 #include "kselftest_harness.h"
 #include "hk_test.h"
+#include "calibrate.h"
 #include "trace.h"
 
 static char out[1 << 16], err[1 << 12];
@@ -300,6 +301,27 @@ TEST_F(trace, dump_errors)
 	EXPECT_ERR("expected exactly one trace FILE", "dump");
 	EXPECT_ERR("/nonexistent.trace: cannot open", "dump", "/nonexistent.trace");
 	EXPECT_ERR("not a hawkeyes trace file", "dump", "/etc/passwd");
+}
+
+/*
+ * --mode auto's hit budget from a measured hit cost: the hits that take
+ * HK_CAL_SHARE_PCT of a CPU, never above the module's default (a cheap
+ * hit on hardware must not raise the rate past what the module is sized
+ * for) nor below HK_CAL_MIN_BUDGET (too few records to analyse).
+ */
+TEST(calibrated_budget)
+{
+	const uint64_t share_ns = 10000000ull * HK_CAL_SHARE_PCT;	/* per second */
+
+	EXPECT_EQ(1000, hk_calibrated_budget(share_ns / 1000));
+	EXPECT_EQ(1500, hk_calibrated_budget(share_ns / 1500));
+	EXPECT_EQ(HK_DEFAULT_BUDGET, hk_calibrated_budget(share_ns / HK_DEFAULT_BUDGET));
+	EXPECT_GT(HK_DEFAULT_BUDGET, hk_calibrated_budget(share_ns / HK_DEFAULT_BUDGET + 1));
+	EXPECT_LT(HK_DEFAULT_BUDGET - 10, hk_calibrated_budget(share_ns / HK_DEFAULT_BUDGET + 1));
+	EXPECT_EQ(HK_DEFAULT_BUDGET, hk_calibrated_budget(1));		/* 1 ns: capped */
+	EXPECT_EQ(HK_DEFAULT_BUDGET, hk_calibrated_budget(0));
+	EXPECT_EQ(HK_CAL_MIN_BUDGET, hk_calibrated_budget(share_ns / HK_CAL_MIN_BUDGET + 1));
+	EXPECT_EQ(HK_CAL_MIN_BUDGET, hk_calibrated_budget(1000000000ull));	/* 1 s a hit */
 }
 
 TEST_HARNESS_MAIN

@@ -148,6 +148,7 @@ struct dump {
 	char end[64];
 	char phase[96];			/* '# phase:' of a --mode auto trace */
 	char mode[8];			/* from the header line */
+	uint32_t budget;		/* '# settings:' hits/s */
 	int rc;
 };
 
@@ -181,6 +182,8 @@ static void read_trace(struct dump *d, const char *path)
 			continue;
 		if (!strncmp(line, "# end: ", 7))
 			snprintf(d->end, sizeof(d->end), "%s", line + 7);
+		if (!strncmp(line, "# settings: ", 12) && strstr(line, ", budget "))
+			sscanf(strstr(line, ", budget ") + 9, "%" SCNu32, &d->budget);
 		if (!strncmp(line, "# phase: ", 9))
 			snprintf(d->phase, sizeof(d->phase), "%s", line + 9);
 		if (!strncmp(line, "# hawkeyes trace: ", 18) && strstr(line, ", mode "))
@@ -335,6 +338,7 @@ TEST_F_TIMEOUT(run, exact, 120)
 	/* the default mode (auto): one 8-byte unit needs no discovery */
 	EXPECT_NE(NULL, strstr(err, "hkctl run: auto: the regions fit in 1 watchpoint at once "
 			       "(of 4): watchpoints, no discovery\n")) TH_LOG("%s", err);
+	EXPECT_EQ(NULL, strstr(err, "hit costs")) TH_LOG("--budget given: no calibration: %s", err);
 	EXPECT_NE(0, access(TRACE ".discovery", F_OK));
 	p = strstr(out, "store 0x");			/* before read_trace() reuses out */
 	ASSERT_NE(NULL, p);
@@ -354,6 +358,7 @@ TEST_F_TIMEOUT(run, exact, 120)
 	EXPECT_EQ(0, d.throttled);
 	EXPECT_NE(NULL, strstr(d.end, "target exited")) TH_LOG("%s", d.end);
 	EXPECT_STREQ("hwbp", d.mode);
+	EXPECT_EQ(10000000, d.budget);
 	EXPECT_NE(NULL, strstr(d.phase, "auto: watchpoints on the whole regions")) TH_LOG("%s",
 											d.phase);
 	/*
@@ -364,6 +369,52 @@ TEST_F_TIMEOUT(run, exact, 120)
 	EXPECT_LE(store_addr, d.ip);
 	EXPECT_GT(store_addr + 16, d.ip)
 		TH_LOG("ip 0x%" PRIx64 ", hk_store 0x%" PRIx64, d.ip, store_addr);
+}
+
+/*
+ * --mode auto without --budget measures what a hit costs here (a child of
+ * hkctl under a session of its own) and asks for the hits that take
+ * HK_CAL_SHARE_PCT (10 %) of a CPU: the line says both, the trace's
+ * settings carry that budget, the child is in no trace and leaves no
+ * session or watchpoint behind (the fixture's object check).
+ */
+TEST_F_TIMEOUT(run, auto_budget_calibrated, 120)
+{
+	char n[16], k[16], *out, *err, *p;
+	unsigned int budget = 0;
+	double us = 0;
+	struct dump d;
+
+	snprintf(n, sizeof(n), "%d", variant->threads);
+	snprintf(k, sizeof(k), "%d", variant->writes);
+	const char *const argv[] = { "hkctl", "run", "-r", "hk_counter", "--rotate", "off",
+				     "--no-status", "--no-report", "-o", TRACE, "--", counter(), n,
+				     k, NULL };
+	ASSERT_EQ(0, run(argv, &out, &err, 0)) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(out, "done\n"));
+	p = strstr(err, "hkctl run: auto: a watchpoint hit costs ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", err);
+	ASSERT_EQ(2, sscanf(p, "hkctl run: auto: a watchpoint hit costs %lf us here: hit budget "
+			    "%u/s, ", &us, &budget)) TH_LOG("%s", p);
+	TH_LOG("%s", strtok(p, "\n"));
+	/* 10 % of a CPU (1e5 us/s) at the printed cost (rounded to 0.1 us), unless clamped */
+	EXPECT_LE(100, budget);
+	EXPECT_GE(10000, budget);
+	if (budget > 100 && budget < 10000) {
+		EXPECT_GE(1e5 / (us - 0.05) + 1, budget);
+		EXPECT_LE(1e5 / (us + 0.05) - 1, budget) TH_LOG("want about %.0f", 1e5 / us);
+		EXPECT_NE(NULL, strstr(p, "/s, 10% of a CPU (--budget sets it)")) TH_LOG("%s", p);
+	} else if (budget == 10000) {
+		EXPECT_NE(NULL, strstr(p, "/s, the module's default, under 10% of a CPU"));
+	}
+	read_trace(&d, TRACE);
+	ASSERT_EQ(0, d.rc);
+	EXPECT_STREQ("hwbp", d.mode);
+	EXPECT_EQ(budget, d.budget);
+	/* the target's threads (some may fall in the budget's pauses), not the child */
+	EXPECT_LT(0, d.ntids);
+	EXPECT_GE(variant->threads, d.ntids);
+	EXPECT_NE(NULL, strstr(d.end, "target exited")) TH_LOG("%s", d.end);
 }
 
 /*
