@@ -1360,8 +1360,9 @@ static void cap_summary(struct cap *c, uint64_t end_ns)
 			" lost records but %" PRIu64 " sequence numbers are missing\n",
 			hk_prog, c->cmd, c->kernel_lost, gaps);
 	/*
-	 * Over budget the module pauses a thread's watchpoints: accesses in
-	 * a pause are not hits at all, so no count above includes them.
+	 * Over budget the module pauses the session's watchpoints until the
+	 * next tick (disables counts threads paused): accesses in a pause
+	 * are not hits at all, so no count above includes them.
 	 */
 	if (c->final.disables)
 		fprintf(stderr, "%s %s: note: the hit budget (%u/s) paused watchpoints %" PRIu64

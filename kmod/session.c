@@ -30,8 +30,9 @@
  *   task, preemption off. They only allocate with GFP_ATOMIC, queue
  *   task_works and queue the end work.
  * - Task works: the target thread itself, process context, may sleep;
- *   tw_reg before the new thread's first user instruction, tw_dis before
- *   an over-budget thread returns to user mode, tw_exit in do_exit().
+ *   tw_reg before the new thread's first user instruction, tw_dis (pause
+ *   every thread of the session) before an over-budget thread returns to
+ *   user mode, tw_exit in do_exit().
  * - The tick hrtimer (softirq): resets the budget, queues the work.
  * - The work (hk_wq): re-enables throttled threads, rotates, drains.
  *
