@@ -36,8 +36,8 @@
 #include "nl.h"
 #include "util.h"
 
-#define HK_CAL_STORES	100
-#define HK_CAL_ROUNDS	5
+#define HK_CAL_STORES	64
+#define HK_CAL_ROUNDS	3
 #define HK_CAL_WAIT_MS	20000	/* arm64 TCG: 1-2 ms a hit */
 
 /* The word the child stores to: its own cache line, nothing else on it. */

@@ -20,7 +20,7 @@
  * @hit_ns: out: CPU time one hit costs, ns (the target's trap and the
  *          module's handler, plus hkctl's time to receive the record)
  *
- * Runs a child of hkctl under a session of its own for a few hundred
+ * Runs a child of hkctl under a session of its own for 192
  * hits. Returns 0, or -errno after one line on stderr that says why.
  */
 int hk_calibrate_hit(const char *cmd, uint64_t *hit_ns);
