@@ -751,8 +751,13 @@ static int ip_in_maps(const struct dump *d, uint64_t ip)
  */
 TEST(maps_after_attach)
 {
-	/* the JIT page is mapped after SIGUSR1, sent once hkctl has attached */
-	const char *const targv[] = { counter(), "2", "200", "sig", "100", "jit", NULL };
+	/*
+	 * The JIT page is mapped after SIGUSR1, sent once hkctl has attached;
+	 * hkctl reads the maps again when a record's ip is in none it knows,
+	 * which needs the target alive: 200 stores 1 ms apart (100 us was too
+	 * short once on the debug kernel: "ip in none of 21 maps").
+	 */
+	const char *const targv[] = { counter(), "2", "200", "sig", "1000", "jit", NULL };
 	char pid[16];
 	struct dump d;
 	pid_t target;
