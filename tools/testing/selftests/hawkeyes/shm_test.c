@@ -367,6 +367,8 @@ TEST_F_TIMEOUT(shm, unlink_ends, 300)
 		usleep(10000);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ph = start(h, self->out[2], self->out[3], 0);
+	/* unlinked before hkctl found it, the segment would be no watch at all */
+	wait_watch(_metadata);
 	EXPECT_EQ(0, finish(pw));
 	EXPECT_EQ(0, shm_unlink("/" SEG));
 	EXPECT_EQ(0, finish(ph));
