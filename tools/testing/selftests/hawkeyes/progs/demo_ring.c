@@ -18,18 +18,18 @@
  * rte_ring's C11 variant does.
  *
  * Indexes and slots are volatile (rte_ring's are) so that the compiler keeps
- * the source order; that is all x86 needs. Usage: demo_ring [ITEMS], with
- * two producers of ITEMS values each and two consumers; prints the totals.
+ * the source order; that is all x86 needs. Usage: demo_ring [ITEMS [P C]]:
+ * P producers of ITEMS values, C consumers (1-2, default 2); prints its time.
  */
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define RING_SIZE	16
-#define PRODUCERS	2
-#define CONSUMERS	2
+#define MAX_SIDE	2	/* producers, consumers: at most */
 
 struct ring_headtail {
 	volatile uint32_t head;
@@ -45,8 +45,8 @@ struct ring_headtail {
  */
 struct ring_headtail ring_prod, ring_cons;
 volatile int ring_slot[RING_SIZE] __attribute__((aligned(64)));
-static long items = 20000;
-static long dequeued[CONSUMERS], sums[CONSUMERS];
+static long items = 20000, producers = MAX_SIDE, consumers = MAX_SIDE;
+static long dequeued[MAX_SIDE], sums[MAX_SIDE];
 
 static inline int cas(volatile uint32_t *p, uint32_t old, uint32_t new)
 {
@@ -99,7 +99,7 @@ static void *consumer(void *arg)
 	int v;
 
 	while (__atomic_load_n(&dequeued[0], __ATOMIC_RELAXED) +
-	       __atomic_load_n(&dequeued[1], __ATOMIC_RELAXED) < PRODUCERS * items) {
+	       __atomic_load_n(&dequeued[1], __ATOMIC_RELAXED) < producers * items) {
 		if (ring_dequeue(&v)) {
 			sched_yield();
 			continue;
@@ -110,21 +110,40 @@ static void *consumer(void *arg)
 	return NULL;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 int main(int argc, char *argv[])
 {
-	pthread_t t[PRODUCERS + CONSUMERS];
+	pthread_t t[2 * MAX_SIDE];
+	double t0;
 	long i;
 
 	if (argc > 1)
 		items = atol(argv[1]);
-	for (i = 0; i < CONSUMERS; i++)
+	if (argc > 3) {
+		producers = atol(argv[2]);
+		consumers = atol(argv[3]);
+	}
+	if (argc == 3 || argc > 4 || items < 1 || producers < 1 || producers > MAX_SIDE ||
+	    consumers < 1 || consumers > MAX_SIDE) {
+		fprintf(stderr, "usage: demo_ring [ITEMS [PRODUCERS CONSUMERS]] (1 or 2 each)\n");
+		return 2;
+	}
+	t0 = now_s();
+	for (i = 0; i < consumers; i++)
 		pthread_create(&t[i], NULL, consumer, (void *)i);
-	for (i = 0; i < PRODUCERS; i++)
-		pthread_create(&t[CONSUMERS + i], NULL, producer, NULL);
-	for (i = 0; i < PRODUCERS + CONSUMERS; i++)
+	for (i = 0; i < producers; i++)
+		pthread_create(&t[consumers + i], NULL, producer, NULL);
+	for (i = 0; i < producers + consumers; i++)
 		pthread_join(t[i], NULL);
-	printf("ring: %ld items through %d producers and %d consumers, sum %ld (expected %ld)\n",
-	       dequeued[0] + dequeued[1], PRODUCERS, CONSUMERS, sums[0] + sums[1],
-	       PRODUCERS * items * (items + 1) / 2);
+	printf("ring: %ld items through %ld producer(s) and %ld consumer(s) in %.3f s, "
+	       "sum %ld (expected %ld)\n", dequeued[0] + dequeued[1], producers, consumers,
+	       now_s() - t0, sums[0] + sums[1], producers * items * (items + 1) / 2);
 	return 0;
 }
