@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,11 +233,30 @@ static int signatures(const char *json, char sigs[][SIG_LEN], int max)
 	return n;
 }
 
+/*
+ * lines[0..n) joined by newlines into dst; false if they did not fit (the
+ * comparison that follows then fails, as it should).
+ */
+static bool join_lines(char *dst, size_t size, char lines[][SIG_LEN], int n)
+{
+	size_t len = 0;
+	int i, w;
+
+	dst[0] = '\0';
+	for (i = 0; i < n; i++) {
+		w = snprintf(dst + len, size - len, "%s%s", i ? "\n" : "", lines[i]);
+		if (w < 0 || (size_t)w >= size - len)
+			return false;
+		len += w;
+	}
+	return true;
+}
+
 /* Sort the lines of s in place (findings in a stable order). */
 static void sort_lines(char *s, size_t size)
 {
 	char lines[MAX_FINDINGS][SIG_LEN], *p = s, *nl;
-	int n = 0, i;
+	int n = 0;
 
 	while (*p && n < MAX_FINDINGS) {
 		nl = strchr(p, '\n');
@@ -244,9 +264,7 @@ static void sort_lines(char *s, size_t size)
 		p = nl ? nl + 1 : p + strlen(p);
 	}
 	qsort(lines, n, SIG_LEN, cmp_str);
-	s[0] = '\0';
-	for (i = 0; i < n; i++)
-		snprintf(s + strlen(s), size - strlen(s), "%s%s", i ? "\n" : "", lines[i]);
+	join_lines(s, size, lines, n);	/* from s: it fits */
 }
 
 /*
@@ -484,10 +502,7 @@ TEST_F_TIMEOUT(litmus, findings, 120)
 	ASSERT_NE(NULL, report);
 	n = signatures(report, sigs, MAX_FINDINGS);
 	ASSERT_LE(0, n) TH_LOG("unreadable report %s", json);
-	got[0] = '\0';
-	for (i = 0; i < n; i++)
-		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? "\n" : "",
-			 sigs[i]);
+	EXPECT_TRUE(join_lines(got, sizeof(got), sigs, n));
 	if (strcmp(expect, got))
 		TH_LOG("findings differ\nexpected:\n%s\ngot:\n%s", expect[0] ? expect : "(none)",
 		       got[0] ? got : "(none)");
@@ -671,10 +686,7 @@ TEST(attach_mp_plain)
 	}
 	ASSERT_NE(NULL, report);
 	n = signatures(report, sigs, MAX_FINDINGS);
-	got[0] = '\0';
-	for (i = 0; i < n; i++)
-		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? "\n" : "",
-			 sigs[i]);
+	EXPECT_TRUE(join_lines(got, sizeof(got), sigs, n));
 	EXPECT_STREQ(expect, got);
 	EXPECT_EQ(1, rc);
 	free(report);
